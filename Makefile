@@ -1,0 +1,55 @@
+# First commands on a fresh clone: `make test`, `make demo`. Both create .venv when it is
+# missing or older than requirements.txt / pyproject.toml, and install into it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export MUJOCO_GL ?= egl
+# Silence MJX's optional-backend notice ("Failed to import warp") in logs.
+export PYTHONWARNINGS ?= ignore
+
+.PHONY: test test-fast demo lint format bench-env motions-cmu clean system-deps
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Headless rendering (EGL, software llvmpipe) for videos; installed only when missing.
+system-deps:
+	@if ! ldconfig -p | grep -q libEGL_mesa; then \
+	  echo "installing EGL/Mesa for headless rendering"; \
+	  (apt-get update -qq && apt-get install -y -qq libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null) || \
+	  echo "warning: could not install EGL; rendering tests will be skipped"; \
+	fi
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q -n 2 --durations=15
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -n 2 -m "not slow"
+
+demo: $(STAMP) system-deps
+	$(VENV)/bin/physhmr demo --out runs/demo
+
+bench-env: $(STAMP)
+	$(VENV)/bin/physhmr bench env --num-envs 512 --json
+
+# Import the shared CMU clips (not shipped with the project) into runs/motions/cmu.
+motions-cmu: $(STAMP)
+	$(VENV)/bin/physhmr motion import ../shared/data/mocap/cmu --out runs/motions/cmu
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check physhmr_jax tests experiments
+	$(VENV)/bin/ruff format --check physhmr_jax tests experiments
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix physhmr_jax tests experiments
+	$(VENV)/bin/ruff format physhmr_jax tests experiments
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,28 @@
+"""Shared test fixtures: paths to ../shared data and small built objects."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+REPO = Path(__file__).resolve().parents[1]
+CMU_DIR = REPO.parent / "shared" / "data" / "mocap" / "cmu"
+
+
+@pytest.fixture(scope="session")
+def cmu_dir() -> Path:
+    if not CMU_DIR.is_dir():
+        pytest.skip(f"CMU mocap clips not found at {CMU_DIR} (they live in ../shared, which a user's clone lacks)")
+    return CMU_DIR
+
+
+def pytest_configure(config):
+    # MJX functions take 20-30 s to compile on this CPU; keep compiled programs between runs.
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(REPO / ".cache" / "jax"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 2.0)
