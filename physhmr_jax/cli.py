@@ -104,7 +104,7 @@ def cmd_motion_import(args) -> int:
     for path in tqdm(files, desc="import", unit="clip", disable=args.json or not sys.stderr.isatty()):
         source = _load_source(path, args.scale_m)
         if isinstance(source, Clip):  # AMASS gives hinge angles directly: no IK needed
-            clip = source
+            clip = rt.ground_clip(source)
             rows.append(dict(name=clip.name, frames=clip.num_frames, duration_s=round(clip.duration_s, 3),
                              joint_error_mean_mm=0.0, joint_error_max_mm=0.0, **rt.foot_quality(clip)))  # fmt: skip
         else:

@@ -17,8 +17,6 @@ from physhmr_jax.motion.bvh import (
 )
 from physhmr_jax.motion.clip import MotionFileError
 
-CMU_DIR = Path(__file__).resolve().parents[2] / "shared/data/mocap/cmu"
-
 # Captured frames per file (README "captured frames": the synthetic T-pose left out).
 CAPTURED_FRAMES = {
     "01_01": 2751, "02_01": 343, "02_03": 173, "02_05": 1854, "02_06": 2235, "05_06": 885,
@@ -31,10 +29,8 @@ THREE_DS_MAX_FILES = {"131_01", "131_02", "131_03"}
 
 
 @pytest.fixture(scope="module")
-def cmu() -> Path:
-    if not CMU_DIR.is_dir():
-        pytest.skip(f"CMU clips not found at {CMU_DIR} (they live in ../shared, which a user's clone lacks)")
-    return CMU_DIR
+def cmu(cmu_dir) -> Path:
+    return cmu_dir
 
 
 _LOADED: dict = {}

@@ -117,6 +117,8 @@ class HumanoidConfig:
         targets are clipped to the same ranges (``ctrlrange``), and MJX, unlike MuJoCo C,
         keeps a constraint row for every limited joint whether active or not (69 rows,
         more than the foot contacts).
+      solver, jacobian, cone: MuJoCo ``<option>`` settings (speed levers; see docs/benchmarks.md).
+      toe_contacts: also collide the toe boxes with the floor (4 more contact points per foot).
     """
 
     timestep_s: float = 1.0 / 120.0
@@ -130,6 +132,10 @@ class HumanoidConfig:
     integrator: Literal["implicitfast", "Euler"] = "implicitfast"
     friction: float = 1.0
     joint_limit_constraints: bool = False
+    solver: Literal["Newton", "CG"] = "Newton"
+    jacobian: Literal["auto", "dense", "sparse"] = "auto"
+    cone: Literal["pyramidal", "elliptic"] = "pyramidal"
+    toe_contacts: bool = True
 
 
 def _fmt(v) -> str:
@@ -242,9 +248,10 @@ def build_mjcf(skeleton: Skeleton | None = None, config: HumanoidConfig = Humano
         timestep=f"{config.timestep_s:.8g}",
         iterations=str(config.solver_iterations),
         ls_iterations=str(config.ls_iterations),
-        solver="Newton",
+        solver=config.solver,
         integrator=config.integrator,
-        cone="pyramidal",
+        cone=config.cone,
+        jacobian=config.jacobian,
     )
     ET.SubElement(option, "flag", eulerdamp="disable")
     ET.SubElement(root, "size", njmax="256", nconmax="64")
@@ -287,7 +294,10 @@ def build_mjcf(skeleton: Skeleton | None = None, config: HumanoidConfig = Humano
         geom_names[b] = _add_geoms(el, b, skeleton, scale, sole_z)
 
     contact = ET.SubElement(root, "contact")
-    floor_bodies = FOOT_BODIES if config.contacts == "feet" else range(NUM_BODIES)
+    if config.contacts == "feet":
+        floor_bodies = FOOT_BODIES if config.toe_contacts else FOOT_BODIES[::2]
+    else:
+        floor_bodies = range(NUM_BODIES)
     for b in floor_bodies:
         for g in geom_names[b]:
             ET.SubElement(contact, "pair", geom1="floor", geom2=g)

@@ -186,7 +186,6 @@ def retarget(source, config: RetargetConfig = RetargetConfig()) -> tuple[Clip, R
     dof = np.asarray(poses.dof, np.float64)[:num_frames]
     err = np.linalg.norm(np.asarray(fitted)[:num_frames] - targets, axis=-1)
 
-    root_pos[:, 2] -= ground_offset(root_pos, root_quat, dof, skeleton, config.ground_percentile)
     clip = Clip(
         name=source.name,
         fps=config.fps,
@@ -196,6 +195,7 @@ def retarget(source, config: RetargetConfig = RetargetConfig()) -> tuple[Clip, R
         skeleton=skeleton,
         source=str(getattr(source, "path", source.name)),
     ).validate()
+    clip = ground_clip(clip, config.ground_percentile)
     quality = foot_quality(clip)
     report = RetargetReport(
         name=source.name,
@@ -219,6 +219,13 @@ def ground_offset(root_pos, root_quat, dof, skeleton: Skeleton, percentile: floa
     return float(np.percentile(soles[..., 2].min(-1), percentile))
 
 
+def ground_clip(clip: Clip, percentile: float = RetargetConfig.ground_percentile) -> Clip:
+    """The clip shifted vertically so that its feet stand on z = 0 (see ``ground_offset``)."""
+    root_pos = clip.root_pos_m.copy()
+    root_pos[:, 2] -= ground_offset(clip.root_pos_m, clip.root_quat, clip.dof, clip.skeleton, percentile)
+    return dataclasses.replace(clip, root_pos_m=root_pos)
+
+
 CONTACT_HEIGHT_M = 0.01  # a sole point within 1 cm of the floor is in contact
 
 
@@ -237,4 +244,4 @@ def foot_quality(clip: Clip) -> dict[str, float]:
     }
 
 
-__all__ = ["RetargetConfig", "RetargetReport", "clip_sole_points", "foot_quality", "resample", "retarget"]
+__all__ = ["RetargetConfig", "RetargetReport", "clip_sole_points", "foot_quality", "ground_clip", "resample", "retarget"]

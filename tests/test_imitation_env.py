@@ -1,0 +1,194 @@
+"""ImitationEnv: reset at the reference, observation layout, rewards, termination, auto-reset.
+
+Every test shares one env, one motion library and one batch size (4), so the jitted
+``reset_to`` and ``step`` compile once for the module (the last test checks it).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from physhmr_jax.envs import imitation
+from physhmr_jax.geometry import rotations as rot
+from physhmr_jax.humanoid.simulation import make_humanoid
+from physhmr_jax.humanoid.skeleton import BODY_INDEX, mean_skeleton, standing_dof
+from physhmr_jax.motion.clip import Clip
+from physhmr_jax.motion.library import build_motion_lib
+from physhmr_jax.motion.retarget import ground_clip
+
+FPS = 30.0
+NUM_FRAMES = 91  # 3 s
+SPEED_M_S = 0.1
+BATCH = 4
+
+
+def _standing_clip(name: str, yaw_rad: float, origin_xy: tuple[float, float]) -> Clip:
+    """Standing pose; the root glides forward at 0.1 m/s; the left arm swings."""
+    t = np.arange(NUM_FRAMES) / FPS
+    forward = np.array([np.cos(yaw_rad), np.sin(yaw_rad), 0.0])
+    root_pos = np.array([*origin_xy, 0.9]) + SPEED_M_S * t[:, None] * forward
+    root_quat = np.tile(
+        np.asarray(rot.quat_from_axis_angle(jnp.array([0.0, 0.0, 1.0]), jnp.array(yaw_rad))), (NUM_FRAMES, 1)
+    )
+    dof = np.tile(standing_dof(), (NUM_FRAMES, 1))
+    dof[:, 3 * (BODY_INDEX["L_Shoulder"] - 1) + 2] += 0.3 * np.sin(2 * np.pi * t)
+    return ground_clip(Clip(name, FPS, root_pos, root_quat, dof, mean_skeleton()))
+
+
+@pytest.fixture(scope="module")
+def env():
+    return imitation.ImitationEnv(make_humanoid())
+
+
+@pytest.fixture(scope="module")
+def lib():
+    # Clip 1 is clip 0 turned by 1 rad about z and moved: the same motion in another heading.
+    return build_motion_lib(
+        [_standing_clip("stand", 0.0, (0.0, 0.0)), _standing_clip("stand_turned", 1.0, (2.0, -1.0))]
+    )
+
+
+@pytest.fixture(scope="module")
+def batched(env):
+    return imitation.make_vmapped(env)
+
+
+def _keys(seed=0):
+    return jax.random.split(jax.random.PRNGKey(seed), BATCH)
+
+
+def _reset_to(batched, lib, clip_ids=(0, 1, 0, 1), times=(0.5, 0.5, 0.5, 0.5)):
+    return batched.reset_to(_keys(), lib, jnp.asarray(clip_ids, jnp.int32), jnp.asarray(times, jnp.float32))
+
+
+def _reference_action(env, lib, states):
+    """Actions whose PD targets are the reference dof one control step ahead."""
+    ref = lib.state_at(states.clip_id, states.time_s + env.dt)
+    return env.targets_to_action(ref.dof)
+
+
+def test_sizes_and_config(env):
+    assert env.action_size == 69
+    # 358 proprioception + 576 for one future reference frame (PHC's 934).
+    assert env.observation_size == 358 + 576 == 934
+    assert imitation.PROPRIOCEPTION_SIZE == 358
+    # Action scale: per body min(1.2 * max |limit|, pi); the knee (165 deg) saturates at pi,
+    # the wrist (max 120 deg) gives 1.2 * 2.0944 = 2.5133.
+    scale = env.action_scale.reshape(23, 3)
+    np.testing.assert_allclose(scale[BODY_INDEX["L_Knee"] - 1], np.pi)
+    np.testing.assert_allclose(scale[BODY_INDEX["L_Wrist"] - 1], 1.2 * np.deg2rad(120), rtol=1e-6)
+    with pytest.raises(AttributeError):
+        env.config.no_such_setting = 1  # locked config
+
+
+def test_reset_is_the_reference_state(env, lib, batched):
+    states = batched.reset(_keys(1), lib)
+    ref = lib.state_at(states.clip_id, states.time_s)
+    np.testing.assert_allclose(states.data.xpos[:, 1:], ref.body_pos, atol=1e-3)
+    assert states.obs.shape == (BATCH, env.observation_size)
+    assert np.isfinite(np.asarray(states.obs)).all()
+    assert np.all(np.asarray(states.step_count) == 0) and np.all(np.asarray(states.done) == 0)
+    # RSI times lie in [0, duration - dt].
+    assert np.all((np.asarray(states.time_s) >= 0) & (np.asarray(states.time_s) <= 3.0 - env.dt + 1e-6))
+
+
+def test_proprioception_size_and_heading_invariance(env, lib, batched):
+    states = _reset_to(batched, lib)
+    prop = jax.vmap(imitation.proprioception)(states.data)
+    assert prop.shape == (BATCH, 358)
+    np.testing.assert_allclose(prop, states.obs[:, :358], atol=1e-6)  # eager vs jit
+    # Envs 0 and 1 hold the same motion rotated by 1 rad about z (and moved): the whole
+    # observation, proprioception and reference part, must not see the difference.
+    assert float(jnp.abs(states.data.xpos[0] - states.data.xpos[1]).max()) > 1.0
+    np.testing.assert_allclose(states.obs[0], states.obs[1], atol=1e-4)
+    # The state is not trivial: the swinging arm and the gliding root have velocities.
+    lin_vel = prop[0, 214:286].reshape(24, 3)
+    np.testing.assert_allclose(lin_vel[0], [SPEED_M_S, 0.0, 0.0], atol=1e-3)  # heading frame: forward is +x
+    assert float(jnp.abs(prop[0, 286:]).max()) > 0.5  # arm angular velocity 0.3 * 2 pi rad/s
+
+
+def test_rewards_at_and_near_the_reference(env, lib, batched):
+    states = _reset_to(batched, lib)
+    ref = lib.state_at(states.clip_id, states.time_s)
+    terms = jax.vmap(env.rewards)(states.data, ref)
+    # At the reference every error is ~0: exp(0) = 1, so each term equals its scale,
+    # 0.5 + 0.3 + 0.1 + 0.1 = 1.0; no actuator force at reset, so power is 0.
+    np.testing.assert_allclose(terms["pos"], 0.5, atol=1e-5)
+    np.testing.assert_allclose(terms["rot"], 0.3, atol=1e-5)
+    np.testing.assert_allclose(terms["vel"], 0.1, atol=1e-4)
+    np.testing.assert_allclose(terms["ang_vel"], 0.1, atol=1e-4)
+    np.testing.assert_allclose(terms["power"], 0.0)
+    # Every body 0.1 m off along x: mean over bodies and xyz of the squared error is
+    # 0.01 / 3, so the position term is 0.5 * exp(-100 * 0.01 / 3) = 0.5 * exp(-1/3) = 0.35827.
+    shift = jnp.array([0.1, 0.0, 0.0])
+    moved = states.data.replace(xpos=states.data.xpos + shift, subtree_com=states.data.subtree_com + shift)
+    terms = jax.vmap(env.rewards)(moved, ref)
+    np.testing.assert_allclose(terms["pos"], 0.5 * np.exp(-1.0 / 3.0), rtol=1e-4)
+    np.testing.assert_allclose(terms["rot"], 0.3, atol=1e-5)
+
+
+def test_termination_and_auto_reset(env, lib, batched):
+    states = _reset_to(batched, lib)
+    # Env 1's root 0.3 m from the reference: every body is > 0.25 m away after one step.
+    states = states.replace(data=states.data.replace(qpos=states.data.qpos.at[1, 0].add(0.3)))
+    out = batched.step(states, _reference_action(env, lib, states), lib)
+    np.testing.assert_array_equal(out.terminated, [0, 1, 0, 0])
+    np.testing.assert_array_equal(out.done, [0, 1, 0, 0])
+    np.testing.assert_array_equal(out.truncated, [0, 0, 0, 0])
+    assert float(out.metrics["body_distance_max_m"][1]) > 0.25
+    # Auto-reset: the finished env already starts a new episode, the others go on.
+    np.testing.assert_array_equal(out.step_count, [1, 0, 1, 1])
+    assert np.isfinite(np.asarray(out.obs)).all() and np.isfinite(np.asarray(out.final_obs)).all()
+    assert not np.allclose(out.obs[1], out.final_obs[1])
+    np.testing.assert_array_equal(out.obs[np.array([0, 2, 3])], out.final_obs[np.array([0, 2, 3])])
+    ref = lib.state_at(out.clip_id, out.time_s)
+    np.testing.assert_allclose(out.data.xpos[1, 1:], ref.body_pos[1], atol=1e-3)
+    out2 = batched.step(out, _reference_action(env, lib, out), lib)
+    np.testing.assert_array_equal(out2.step_count, [2, 1, 2, 2])
+
+
+def test_truncation_by_episode_length_and_clip_end(env, lib, batched):
+    # Env 1 starts half a control step before its clip's last frame (3 s).
+    states = _reset_to(batched, lib, times=(0.5, 3.0 - 0.5 * env.dt, 0.5, 0.5))
+    states = states.replace(step_count=states.step_count.at[0].set(env.config.episode_length_steps - 1))
+    out = batched.step(states, _reference_action(env, lib, states), lib)
+    np.testing.assert_array_equal(out.truncated, [1, 1, 0, 0])
+    np.testing.assert_array_equal(out.terminated, [0, 0, 0, 0])
+    np.testing.assert_array_equal(out.done, [1, 1, 0, 0])
+    np.testing.assert_array_equal(out.metrics["episode_steps"], [300, 1, 1, 1])
+
+
+def test_nan_is_caught(env, lib, batched):
+    states = _reset_to(batched, lib)
+    states = states.replace(data=states.data.replace(qpos=states.data.qpos.at[0, 10].set(jnp.nan)))
+    out = batched.step(states, jnp.zeros((BATCH, env.action_size)), lib)
+    np.testing.assert_array_equal(out.metrics["nan"], [1, 0, 0, 0])
+    assert float(out.terminated[0]) == 1.0 and float(out.done[0]) == 1.0
+    assert float(out.reward[0]) == 0.0
+    for name, value in out.metrics.items():
+        assert np.isfinite(np.asarray(value)).all(), name
+    assert np.isfinite(np.asarray(out.obs)).all() and np.isfinite(np.asarray(out.final_obs)).all()
+    assert np.isfinite(np.asarray(out.data.qpos)).all() and int(out.step_count[0]) == 0
+
+
+def test_reference_pd_targets_keep_the_humanoid_up(env, lib, batched):
+    """Envs 0, 1 hold the reference dof as PD targets; envs 2, 3 send zero actions (T-pose)."""
+    states = _reset_to(batched, lib, times=(0.0, 0.0, 0.0, 0.0))
+    zero_action_mask = jnp.array([0.0, 0.0, 1.0, 1.0])[:, None]
+    dones, rewards = [], []
+    for _ in range(15):
+        action = _reference_action(env, lib, states) * (1.0 - zero_action_mask)
+        states = batched.step(states, action, lib)
+        dones.append(np.asarray(states.done))
+        rewards.append(np.asarray(states.reward))
+    dones, rewards = np.stack(dones), np.stack(rewards)
+    assert not dones[:, :2].any(), dones  # the PD-to-reference envs survive 15 steps (0.5 s)
+    assert np.all(dones[:, 2:].any(axis=0)), dones  # zero targets raise the arms: > 0.25 m off
+    assert rewards[:, :2].mean() > 0.7, rewards[:, :2].mean()
+
+
+def test_step_compiled_once(batched):
+    for fn in (batched.step, batched.reset_to):
+        if hasattr(fn, "_cache_size"):
+            assert fn._cache_size() <= 1
