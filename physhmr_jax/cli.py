@@ -5,6 +5,7 @@
   physhmr motion import PATH... --out DIR [--json] [--scale-m S]
   physhmr motion procedural --out DIR [--per-type K] [--seed S]
   physhmr bench env --num-envs N [--json]
+  physhmr bench motionlib --num-envs N [--json]
   physhmr demo [--motions DIR] [--out DIR]
 
 User errors (a bad file, a missing folder) print one line naming the file and the problem
@@ -170,6 +171,14 @@ def cmd_bench_env(args) -> int:
     return 0
 
 
+def cmd_bench_motionlib(args) -> int:
+    from physhmr_jax.bench.motionlib import run_motionlib_bench
+
+    result = run_motionlib_bench(args.num_envs)
+    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k:>28}: {v}" for k, v in result.items()))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from physhmr_jax.demo import run_demo
 
@@ -220,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timestep", type=float, default=1.0 / 120.0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_env)
+
+    p = bench.add_parser("motionlib", help="MotionLib.state_at cost vs one MJX control step")
+    p.add_argument("--num-envs", type=int, default=4096)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench_motionlib)
 
     p = sub.add_parser("demo", help="procedural motions -> humanoid -> MJX playback -> video")
     p.add_argument("--motions", default=None, help="folder of clips (.npz); default: the procedural library")

@@ -244,4 +244,12 @@ def foot_quality(clip: Clip) -> dict[str, float]:
     }
 
 
-__all__ = ["RetargetConfig", "RetargetReport", "clip_sole_points", "foot_quality", "ground_clip", "resample", "retarget"]
+__all__ = [
+    "RetargetConfig",
+    "RetargetReport",
+    "clip_sole_points",
+    "foot_quality",
+    "ground_clip",
+    "resample",
+    "retarget",
+]

@@ -1,0 +1,58 @@
+"""The command line: user errors are one line naming the file, exit status 2."""
+
+import numpy as np
+import pytest
+
+from physhmr_jax import cli
+
+
+def _run(argv, capsys):
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_import_truncated_bvh_is_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "cut.bvh"
+    bad.write_text(
+        "HIERARCHY\nROOT Hips\n{\n  OFFSET 0 0 0\n  CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation\n"
+    )
+    code, _, err = _run(["motion", "import", str(bad), "--out", str(tmp_path / "out")], capsys)
+    assert code == cli.EXIT_USER_ERROR
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "cut.bvh" in lines[0] and lines[0].startswith("error: "), err
+
+
+def test_import_npz_missing_keys(tmp_path, capsys):
+    bad = tmp_path / "not_amass.npz"
+    np.savez(bad, poses=np.zeros((4, 72)))
+    code, _, err = _run(["motion", "import", str(bad), "--out", str(tmp_path / "out")], capsys)
+    assert code == cli.EXIT_USER_ERROR
+    assert "not_amass.npz" in err and "trans" in err, err
+
+
+def test_missing_path_and_unknown_suffix(tmp_path, capsys):
+    code, _, err = _run(["motion", "import", str(tmp_path / "nope.bvh"), "--out", str(tmp_path)], capsys)
+    assert code == cli.EXIT_USER_ERROR and "no such file" in err
+    other = tmp_path / "clip.txt"
+    other.write_text("x")
+    code, _, err = _run(["motion", "import", str(other), "--out", str(tmp_path)], capsys)
+    assert code == cli.EXIT_USER_ERROR and "unsupported motion format" in err
+
+
+def test_humanoid_mjcf_writes_loadable_xml(tmp_path, capsys):
+    import mujoco
+
+    out = tmp_path / "h.xml"
+    code, _, _ = _run(["humanoid", "mjcf", "--out", str(out), "--contacts", "all"], capsys)
+    assert code == 0
+    model = mujoco.MjModel.from_xml_path(str(out))
+    assert model.nu == 69 and model.npair == model.ngeom - 1
+
+
+def test_help_lists_groups(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for group in ("humanoid", "motion", "bench", "demo"):
+        assert group in out
