@@ -40,7 +40,14 @@ def _render_frames(mj_model, qpos_seq: np.ndarray) -> list[np.ndarray]:
     return frames
 
 
-def run_demo(*, motions: str | None, out_dir: Path, clip_name: str | None = None, seconds: float = 3.0) -> dict:
+def run_demo(
+    *, motions: str | None, out_dir: Path, clip_name: str | None = None, seconds: float = 3.0, contacts: str = "all"
+) -> dict:
+    """Play one clip through MJX and write ``playback.mp4``, ``strip.png``, ``summary.json``.
+
+    ``contacts="all"`` lets every body touch the floor, so a fall looks like one (training
+    uses the cheaper feet-only default).
+    """
     import imageio.v3 as iio
     import jax
     import jax.numpy as jnp
@@ -64,10 +71,8 @@ def run_demo(*, motions: str | None, out_dir: Path, clip_name: str | None = None
     print(f"[demo] {len(clips)} clip(s): {', '.join(names)}; playing '{clip_name}'")
 
     lib = build_motion_lib(clips)
-    # Every body collides with the floor here so that a fall looks like one (the training
-    # default is feet-only contacts, which is cheaper).
-    humanoid = simulation.make_humanoid(clip.skeleton, HumanoidConfig(contacts="all"))
-    steps = int(min(seconds, clip.duration_s) / humanoid.control_dt_s)
+    humanoid = simulation.make_humanoid(clip.skeleton, HumanoidConfig(contacts=contacts))
+    steps = int(round(min(seconds, clip.duration_s) / humanoid.control_dt_s))
     times = jnp.arange(steps + 1) * humanoid.control_dt_s
     ref = jax.jit(lambda t: lib.state_at(jnp.full_like(t, clip_id, dtype=jnp.int32), t))(times)
 

@@ -102,7 +102,8 @@ class HumanoidConfig:
     """How to build the humanoid.
 
     Attributes:
-      timestep_s: physics step; control runs at 30 Hz with ``round(1/30/timestep_s)`` substeps.
+      timestep_s: physics step; control runs at 30 Hz with ``round(1/30/timestep_s)`` substeps
+        (6 at the default 1/180 s).
       contacts: "feet" (foot boxes vs floor) or "all" (every geom vs floor).
       self_collision: add pairs between non-adjacent bodies' geoms.
       gain_scale: multiplies PHC's kp and kd.
@@ -119,9 +120,14 @@ class HumanoidConfig:
         more than the foot contacts).
       solver, jacobian, cone: MuJoCo ``<option>`` settings (speed levers; see docs/benchmarks.md).
       toe_contacts: also collide the toe boxes with the floor (4 more contact points per foot).
+      contact_solref, contact_solimp: softness of the foot/floor contact (MuJoCo's
+        ``solref``/``solimp`` of the contact pairs). ``None`` means (2 * timestep_s, 1): the
+        stiffest contact MuJoCo integrates stably. Measured on the first frame of CMU 02_01
+        held by PD (``tests/test_import.py``): 1/120 s with MuJoCo's default 0.02 s lets
+        the feet sink 15-20 mm and bounce; 1/180 s with 0.011 s keeps them within 5 mm.
     """
 
-    timestep_s: float = 1.0 / 120.0
+    timestep_s: float = 1.0 / 180.0
     contacts: Literal["feet", "all"] = "feet"
     self_collision: bool = False
     gain_scale: float = 1.0
@@ -136,6 +142,12 @@ class HumanoidConfig:
     jacobian: Literal["auto", "dense", "sparse"] = "auto"
     cone: Literal["pyramidal", "elliptic"] = "pyramidal"
     toe_contacts: bool = True
+    contact_solref: tuple[float, float] | None = None
+    contact_solimp: tuple[float, float, float] = (0.9, 0.95, 0.001)
+
+
+def contact_solref(config: HumanoidConfig) -> tuple[float, float]:
+    return config.contact_solref or (2.0 * config.timestep_s, 1.0)
 
 
 def _fmt(v) -> str:
@@ -300,7 +312,10 @@ def build_mjcf(skeleton: Skeleton | None = None, config: HumanoidConfig = Humano
         floor_bodies = range(NUM_BODIES)
     for b in floor_bodies:
         for g in geom_names[b]:
-            ET.SubElement(contact, "pair", geom1="floor", geom2=g)
+            ET.SubElement(
+                contact, "pair", geom1="floor", geom2=g,
+                solref=_fmt(contact_solref(config)), solimp=_fmt(config.contact_solimp),
+            )  # fmt: skip
     if config.self_collision:
         for b1 in range(NUM_BODIES):
             for b2 in range(b1 + 1, NUM_BODIES):

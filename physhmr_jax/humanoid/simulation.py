@@ -13,6 +13,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import mujoco
+import numpy as np
 from mujoco import mjx
 
 from physhmr_jax.geometry import rotations as rot
@@ -43,11 +44,26 @@ def make_humanoid(skeleton: Skeleton | None = None, config: mjcf.HumanoidConfig 
     mj_model = mjcf.build_model(skeleton, config)
     return Humanoid(
         mj_model=mj_model,
-        mjx_model=mjx.put_model(mj_model),
+        mjx_model=_shareable(mjx.put_model(mj_model)),
         config=config,
         skeleton=skeleton,
         substeps=mjcf.control_substeps(config, CONTROL_HZ),
     )
+
+
+def _shareable(model: mjx.Model) -> mjx.Model:
+    """Make humanoids of different sizes hit the same compiled functions.
+
+    Everything that depends on the skeleton is a traced array in ``mjx.Model`` except
+    ``geom_rbound_hfield``, a static numpy copy of the bounding radii that MJX reads only
+    for height-field collisions. The humanoid has no height field, so a constant there
+    changes nothing but the jit cache key (one 30-60 s compile instead of one per body).
+    """
+    impl = model._impl
+    if hasattr(impl, "geom_rbound_hfield"):
+        impl = impl.replace(geom_rbound_hfield=np.zeros_like(impl.geom_rbound_hfield))
+        model = model.replace(_impl=impl)
+    return model
 
 
 def qpos_qvel_from_state(state) -> tuple[jax.Array, jax.Array]:
