@@ -154,8 +154,13 @@ def make_ppo_networks(
 
 
 def init_normalizer(obs_size: int) -> running_statistics.RunningStatisticsState:
-    """Observation statistics before any data: mean 0, std 1 (normalisation is the identity)."""
-    return running_statistics.init_state(jax.ShapeDtypeStruct((obs_size,), jnp.float32))
+    """Observation statistics before any data: mean 0, std 1 (normalisation is the identity).
+
+    Every leaf is a float32/uint32 array (brax leaves ``std_eps`` a Python float), so a fresh,
+    an updated and an orbax-restored state all hit the same compiled programs.
+    """
+    state = running_statistics.init_state(jax.ShapeDtypeStruct((obs_size,), jnp.float32))
+    return state.replace(std_eps=jnp.asarray(state.std_eps, jnp.float32))
 
 
 def gaussian_log_prob(action: Array, mean: Array, log_std: Array) -> Array:
