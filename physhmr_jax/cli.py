@@ -152,16 +152,16 @@ def cmd_bench_env(args) -> int:
     from physhmr_jax.bench.env import EnvBenchConfig, run_env_bench
     from physhmr_jax.humanoid.mjcf import HumanoidConfig
 
-    config = EnvBenchConfig(
-        num_envs=args.num_envs,
-        control_steps=args.control_steps,
-        humanoid=HumanoidConfig(
-            contacts=args.contacts,
-            solver_iterations=args.iterations,
-            ls_iterations=args.ls_iterations,
-            timestep_s=args.timestep,
-        ),
-    )
+    # Only the options given on the command line override HumanoidConfig's defaults.
+    given = {
+        "contacts": args.contacts,
+        "solver_iterations": args.iterations,
+        "ls_iterations": args.ls_iterations,
+        "timestep_s": args.timestep,
+        "joint_limit_constraints": args.joint_limits or None,
+    }
+    humanoid = HumanoidConfig(**{k: v for k, v in given.items() if v is not None})
+    config = EnvBenchConfig(num_envs=args.num_envs, control_steps=args.control_steps, humanoid=humanoid)
     result = run_env_bench(config)
     if args.json:
         print(json.dumps(result, indent=2))
@@ -223,10 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = bench.add_parser("env", help="MJX env throughput vs MuJoCo C")
     p.add_argument("--num-envs", type=int, default=512)
     p.add_argument("--control-steps", type=int, default=30)
-    p.add_argument("--contacts", choices=("feet", "all"), default="feet")
-    p.add_argument("--iterations", type=int, default=4)
-    p.add_argument("--ls-iterations", type=int, default=6)
-    p.add_argument("--timestep", type=float, default=1.0 / 120.0)
+    p.add_argument("--contacts", choices=("feet", "all"), default=None, help="default: HumanoidConfig's")
+    p.add_argument("--iterations", type=int, default=None, help="Newton iterations (default: HumanoidConfig's)")
+    p.add_argument("--ls-iterations", type=int, default=None)
+    p.add_argument("--timestep", type=float, default=None, help="physics step in seconds")
+    p.add_argument("--joint-limits", action="store_true", help="hard joint-limit constraints")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_env)
 
