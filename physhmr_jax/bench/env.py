@@ -38,7 +38,7 @@ class EnvBenchConfig:
     humanoid: mjcf.HumanoidConfig = mjcf.HumanoidConfig()
 
 
-def _initial_states(humanoid: simulation.Humanoid, num_envs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def initial_states(humanoid: simulation.Humanoid, num_envs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     qpos = np.tile(np.asarray(simulation.standing_qpos(humanoid.skeleton)), (num_envs, 1))
     qpos[:, 7:] += rng.normal(scale=0.05, size=(num_envs, qpos.shape[1] - 7))
@@ -115,7 +115,7 @@ def bench_c_threads(
 
 def run_env_bench(config: EnvBenchConfig) -> dict:
     humanoid = simulation.make_humanoid(config=config.humanoid)
-    qpos, targets = _initial_states(humanoid, config.num_envs, config.seed)
+    qpos, targets = initial_states(humanoid, config.num_envs, config.seed)
     mjx_result = bench_mjx(humanoid, qpos, targets, config.control_steps)
     c_single = bench_c_single(humanoid, qpos, targets, config.c_physics_steps)
     # Enough rollout work to time reliably, about as many physics steps as MJX did.

@@ -12,8 +12,9 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from mujoco import mjx
 
-from physhmr_jax.bench.env import _initial_states
+from physhmr_jax.bench.env import initial_states
 from physhmr_jax.humanoid import simulation
 from physhmr_jax.motion.library import build_motion_lib
 from physhmr_jax.motion.procedural import generate_library
@@ -35,9 +36,8 @@ def run_motionlib_bench(num_envs: int, *, seed: int = 0) -> dict:
     lookup_s = _time(lookup, lib, clip_ids, times, repeats=20)
 
     humanoid = simulation.make_humanoid()
-    qpos, targets = _initial_states(humanoid, num_envs, seed)
+    qpos, targets = initial_states(humanoid, num_envs, seed)
     model = humanoid.mjx_model
-    from mujoco import mjx
 
     data = jax.jit(jax.vmap(lambda q: mjx.forward(model, mjx.make_data(model).replace(qpos=q))))(
         jnp.asarray(qpos, jnp.float32)
