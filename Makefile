@@ -5,8 +5,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export MUJOCO_GL ?= egl
-# Silence MJX's optional-backend notice ("Failed to import warp") in logs.
-export PYTHONWARNINGS ?= ignore
 
 .PHONY: test test-fast demo lint format bench-env motions-cmu clean system-deps
 
