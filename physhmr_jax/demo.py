@@ -20,25 +20,6 @@ import numpy as np
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-FRAME_SIZE = (240, 320)  # height, width
-
-
-def _render_frames(mj_model, qpos_seq: np.ndarray) -> list[np.ndarray]:
-    import mujoco
-
-    data = mujoco.MjData(mj_model)
-    renderer = mujoco.Renderer(mj_model, *FRAME_SIZE)
-    frames = []
-    try:
-        for qpos in qpos_seq:
-            data.qpos[:] = qpos
-            mujoco.mj_forward(mj_model, data)
-            renderer.update_scene(data, camera="side")
-            frames.append(renderer.render().copy())
-    finally:
-        renderer.close()
-    return frames
-
 
 def run_demo(
     *, motions: str | None, out_dir: Path, clip_name: str | None = None, seconds: float = 3.0, contacts: str = "all"
@@ -55,6 +36,7 @@ def run_demo(
     from physhmr_jax.humanoid import simulation
     from physhmr_jax.humanoid.kinematics import forward_kinematics
     from physhmr_jax.humanoid.mjcf import HumanoidConfig
+    from physhmr_jax.humanoid.render import render_qpos
     from physhmr_jax.motion.clip import load_clips
     from physhmr_jax.motion.library import build_motion_lib
     from physhmr_jax.motion.procedural import generate_library
@@ -88,8 +70,8 @@ def run_demo(
     body_err = np.asarray(jnp.linalg.norm(body_pos - ref.body_pos, axis=-1).mean(-1))
     ref_qpos = np.asarray(simulation.qpos_qvel_from_state(ref)[0])
 
-    frames_sim = _render_frames(humanoid.mj_model, np.stack(sim_qpos))
-    frames_ref = _render_frames(humanoid.mj_model, ref_qpos)
+    frames_sim = render_qpos(humanoid.mj_model, np.stack(sim_qpos))
+    frames_ref = render_qpos(humanoid.mj_model, ref_qpos)
     side_by_side = [np.concatenate([a, b], axis=1) for a, b in zip(frames_sim, frames_ref, strict=True)]
     video = out_dir / "playback.mp4"
     iio.imwrite(video, np.stack(side_by_side), fps=round(1.0 / humanoid.control_dt_s), codec="libx264")

@@ -1,29 +1,28 @@
-"""PPO trainer: GAE and loss by hand, the seeds-by-vmap loop and the NaN guard on a toy env,
-and a short run on the MJX humanoid that must beat the random policy.
+"""PPO trainer: GAE and loss by hand, the seeds-by-vmap loop and the NaN guard on a toy env;
+on the MJX humanoid a short run that must beat the random policy, 4 devices against 1,
+and a resumed run against a straight one.
 
-The humanoid iteration is compiled once for the module (``humanoid_run`` fixture, 55-80 s
-of MJX compilation on a busy 2-core CPU; the persistent cache in ``conftest.py`` makes reruns
-fast) and reused by every humanoid test; the toy env compiles in seconds.
+The humanoid step (:class:`physhmr_jax.agents.runner.Trainer`, the program ``physhmr train
+expert`` runs) is compiled once for the module (``humanoid_run`` fixture, 55-80 s of MJX
+compilation on a busy 2-core CPU; the persistent cache in ``conftest.py`` makes reruns fast)
+and reused by every humanoid test; the 4-device subprocess compiles its own (about 2 min);
+the toy env compiles in seconds.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from distributed_check import humanoid_case
 from flax import struct
 
-from physhmr_jax.agents import losses, networks, ppo
-from physhmr_jax.envs import imitation
-from physhmr_jax.humanoid.simulation import make_humanoid
-from physhmr_jax.humanoid.skeleton import mean_skeleton, standing_dof
-from physhmr_jax.motion.clip import Clip
-from physhmr_jax.motion.library import build_motion_lib
-from physhmr_jax.motion.retarget import ground_clip
+from physhmr_jax.agents import losses, networks, ppo, runner, sharding
 
 # ------------------------------------------------------------------------------------
 # GAE.
@@ -329,20 +328,8 @@ def test_nonfinite_transitions_are_masked_and_counted():
 # ------------------------------------------------------------------------------------
 # The MJX humanoid.
 
-FPS = 30.0
-CLIP_FRAMES = 301  # 10 s
-WALK_SPEED_M_S = 0.1
 TRAIN_ITERATIONS = 100
 BASELINE_ITERATIONS = 20  # the last 20 trained iterations are compared with these
-
-
-def _standing_clip() -> Clip:
-    """The standing pose for 10 s while the root glides forward at 0.1 m/s."""
-    t = np.arange(CLIP_FRAMES) / FPS
-    root_pos = np.array([0.0, 0.0, 0.9]) + WALK_SPEED_M_S * t[:, None] * np.array([1.0, 0.0, 0.0])
-    root_quat = np.tile([1.0, 0.0, 0.0, 0.0], (CLIP_FRAMES, 1))
-    dof = np.tile(standing_dof(), (CLIP_FRAMES, 1))
-    return ground_clip(Clip("stand_glide", FPS, root_pos, root_quat, dof, mean_skeleton()))
 
 
 def _pool(metrics_list):
@@ -358,45 +345,46 @@ def _pool(metrics_list):
 
 @pytest.fixture(scope="module")
 def humanoid_run():
-    """Compile the smoke iteration once; train from scratch and measure the random policy."""
-    env = imitation.ImitationEnv(make_humanoid())
-    motion_lib = build_motion_lib([_standing_clip()])
-    config = ppo.get_config("smoke")
-    iteration = ppo.make_train_iteration(env, config)
-
-    @chex.assert_max_traces(n=1)
-    def traced_iteration(training_state, env_state, motion_lib, key):
-        return iteration(training_state, env_state, motion_lib, key)
-
-    jitted = jax.jit(traced_iteration)
-    training_state = jax.jit(lambda key: ppo.init_training_state(env, config, key))(jax.random.PRNGKey(0))
-    env_state = jax.jit(lambda key, lib: ppo.reset_envs(env, config, key, lib))(jax.random.PRNGKey(1), motion_lib)
-
-    start = time.perf_counter()
-    jax.block_until_ready(jitted(training_state, env_state, motion_lib, jax.random.PRNGKey(2)))
-    compile_s = time.perf_counter() - start
+    """Compile the smoke iteration once (the runner's sharded, seed-vmapped step, 1 seed on
+    this process's device); train from scratch and measure the random policy."""
+    env, motion_lib, config = humanoid_case()
+    trainer = runner.Trainer(env, config)
+    motion_lib = trainer.place_motion_lib(motion_lib)
+    fresh = trainer.init(jax.random.PRNGKey(0), motion_lib)
+    copy = lambda tree: jax.tree.map(jnp.copy, tree)  # noqa: E731  (step donates its input)
 
     # Random policy: zero-mean actions with the policy's noise. Its rollout metrics come
-    # from the same compiled iteration (the update it computes is thrown away).
-    random_state = ppo.zero_mean_policy(training_state)
-    baseline, state = [], env_state
-    for i in range(BASELINE_ITERATIONS):
-        _, state, metrics = jitted(random_state, state, motion_lib, jax.random.PRNGKey(100 + i))
+    # from the same compiled step (the update it computes is thrown away).
+    random_state = copy(runner.LoopState(ppo.zero_mean_policy(fresh.training_state), fresh.env_state, fresh.key))
+    start = time.perf_counter()
+    random_state, metrics = trainer.step(random_state, motion_lib)
+    jax.block_until_ready(metrics)
+    compile_s = time.perf_counter() - start
+    baseline = [metrics]
+    for _ in range(BASELINE_ITERATIONS - 1):
+        random_state, metrics = trainer.step(random_state, motion_lib)
         baseline.append(metrics)
 
-    history = []
+    history, state = [], fresh
+    one_iteration = None
     start = time.perf_counter()
     for i in range(TRAIN_ITERATIONS):
-        training_state, env_state, metrics = jitted(training_state, env_state, motion_lib, jax.random.PRNGKey(1000 + i))
+        state, metrics = trainer.step(state, motion_lib)
+        if i == 0:
+            one_iteration = sharding.to_host(state.training_state.params)
         history.append(metrics)
     jax.block_until_ready(metrics)
     iteration_s = (time.perf_counter() - start) / TRAIN_ITERATIONS
     print(f"\nsmoke iteration: first call (compile + run) {compile_s:.1f} s, then {iteration_s * 1e3:.0f} ms each")
+    seed0 = lambda ms: [{k: v[0] for k, v in sharding.to_host(m).items()} for m in ms]  # noqa: E731
+    history = seed0(history)
     return {
-        "jitted": jitted,
-        "training_state": training_state,
+        "trainer": trainer,
+        "motion_lib": motion_lib,
+        "training_state": runner.unreplicate_seed(state.training_state, 0),
+        "params_after_one_iteration": one_iteration,
         "history": history,
-        "random": _pool(baseline),
+        "random": _pool(seed0(baseline)),
         "trained": _pool(history[-BASELINE_ITERATIONS:]),
     }
 
@@ -423,8 +411,110 @@ def test_learning_beats_random_policy(humanoid_run):
 
 
 def test_iteration_compiled_once(humanoid_run):
-    # assert_max_traces(n=1) inside the fixture already raised on any retrace; the jit
-    # cache holds a single program for 1 + 20 + 100 calls.
-    jitted = humanoid_run["jitted"]
-    if hasattr(jitted, "_cache_size"):
-        assert jitted._cache_size() == 1
+    # One program for 20 + 100 calls of the step (random baseline and training).
+    assert humanoid_run["trainer"]._compiled["step"]._cache_size() == 1
+
+
+def test_four_devices_match_one_device(humanoid_run, tmp_path):
+    """One iteration with the 8 envs split over 4 forced CPU devices equals 1 device.
+
+    Same seed, same global batch; the subprocess (``tests/distributed_check.py``) sets
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=4`` before JAX starts. Only the order
+    of floating-point sums differs (gradients and observation statistics are all-reduced
+    across devices), so the parameters agree to float32 rounding, amplified a little by
+    Adam's division by sqrt(v): measured max |diff| 7.7e-6 (relative to the largest
+    parameter 2.7e-5) after 4 Adam steps.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from distributed_check import flat_params
+
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    script = Path(__file__).with_name("distributed_check.py")
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path)], env=env, capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["devices"] == 4 and result["env_state_shards"] == 4, result
+    four = dict(np.load(tmp_path / "params.npz"))
+    one = flat_params(humanoid_run["params_after_one_iteration"])
+    assert sorted(four) == sorted(one)
+    largest = max(float(np.abs(v).max()) for v in one.values())
+    worst = max(float(np.abs(one[k] - four[k]).max()) for k in one)
+    print(f"\n1 vs 4 devices: max |param diff| {worst:.2e} (largest param {largest:.2f})")
+    assert worst <= 1e-4, worst
+    first_reward = float(humanoid_run["history"][0]["rollout/reward_mean"])
+    np.testing.assert_allclose(result["reward_mean"], first_reward, atol=1e-5)
+
+
+def test_resume_continues_exactly(humanoid_run, tmp_path):
+    """2 iterations, a checkpoint on disk (orbax), a restore and 2 more == 4 straight."""
+    trainer, motion_lib = humanoid_run["trainer"], humanoid_run["motion_lib"]
+    options = dict(progress=False, tensorboard=False, checkpoint_every=100, seed=3)
+    straight, straight_rows = runner.run_training(
+        trainer, motion_lib, tmp_path / "straight", num_iterations=4, **options
+    )
+    runner.run_training(trainer, motion_lib, tmp_path / "resumed", num_iterations=2, **options)
+    with pytest.raises(FileExistsError):  # a second fresh start into the same run is refused
+        runner.run_training(trainer, motion_lib, tmp_path / "resumed", num_iterations=2, **options)
+    resumed, rows = runner.run_training(trainer, motion_lib, tmp_path / "resumed", num_iterations=4, resume=True,
+                                        **options)  # fmt: skip
+    chex.assert_trees_all_equal(sharding.to_host(straight.training_state), sharding.to_host(resumed.training_state))
+    chex.assert_trees_all_equal(sharding.to_host(straight.env_state.obs), sharding.to_host(resumed.env_state.obs))
+    assert [r["iteration"] for r in rows] == [1, 2, 3, 4]
+    for a, b in zip(rows, straight_rows, strict=True):
+        assert a["rollout/reward_mean"] == b["rollout/reward_mean"] and a["env_steps"] == b["env_steps"]
+    # The restored arrays carry the step's shardings: still a single compiled program.
+    assert trainer._compiled["step"]._cache_size() == 1
+    assert sorted(p.name for p in (tmp_path / "resumed" / "checkpoints").iterdir()) == ["2", "4"]
+    assert (tmp_path / "resumed" / "curves.png").stat().st_size > 10_000
+
+
+def test_cli_train_and_eval_expert(humanoid_run, tmp_path, capsys):
+    """``physhmr train expert`` writes a complete run directory; ``physhmr eval expert`` reads it.
+
+    The clip and smoke config are the fixture's, so the train step is the same program
+    (a persistent-cache hit after the fixture compiled it).
+    """
+    import json
+
+    from distributed_check import standing_clip
+
+    from physhmr_jax import cli
+
+    del humanoid_run  # only for the compiled program it leaves in the cache
+    motions, run = tmp_path / "motions", tmp_path / "run"
+    motions.mkdir()
+    standing_clip().save(motions / "stand_glide.npz")
+    args = ["train", "expert", "--preset", "smoke", "--motions", str(motions), "--out", str(run),
+            "--iterations", "3", "--checkpoint-every", "2", "--no-progress"]  # fmt: skip
+    assert cli.main(args) == 0
+    summary = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert summary["iterations"] == 3 and summary["env_steps"] == 3 * 8 * 8
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["2", "3"]
+    config = json.loads((run / "config.json").read_text())
+    assert config["ppo"]["num_envs"] == 8 and config["motions"]["path"] == str(motions)
+    lines = (run / "metrics.csv").read_text().splitlines()
+    assert len(lines) == 1 + 3 and lines[0].startswith("iteration,seed,env_steps,wall_time_s")
+    assert (run / "curves.png").stat().st_size > 10_000
+    assert any((run / "tb").iterdir())
+    # A second fresh start into the same directory is a user error, not an overwrite.
+    assert cli.main(args) == cli.EXIT_USER_ERROR
+    assert "already holds checkpoints" in capsys.readouterr().err
+
+    video = tmp_path / "eval.mp4"
+    assert cli.main(["eval", "expert", "--run", str(run), "--json", "--video", str(video)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["clips"] == 1 and result["iteration"] == 3
+    row = result["per_clip"][0]
+    # 10 s clip at 30 Hz: 301 frames; the last is where the env truncates, so 300 are played.
+    assert row["clip"] == "stand_glide" and 290 <= row["frames"] <= 301
+    assert 0.0 <= result["success_rate"] <= 1.0
+    for key in ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm"):
+        assert np.isfinite(result[key]) and 0.0 < result[key] < 2000.0, (key, result[key])
+    # PA-MPJPE removes rotation, translation and scale: never above MPJPE on the same frames.
+    assert result["pa_mpjpe_mm"] <= result["mpjpe_mm"] + 1e-3
+    assert video.stat().st_size > 5_000

@@ -410,24 +410,31 @@ def rollout(
 def summarize_rollout(transitions: Transition) -> dict[str, Array]:
     """Scalar metrics of a [T, B] rollout (means over valid transitions).
 
-    ``rollout/episode_length_mean`` averages the episodes that *ended* within the rollout
-    (0 if none did; weigh by ``rollout/episodes`` when pooling rollouts).
+    ``rollout/episode_length_mean``, ``rollout/episode_return_mean`` (when the env reports
+    ``episode_return``) and ``rollout/success_rate`` (the fraction of those episodes that
+    ended by truncation, i.e. reached the time limit or the clip's end without failing)
+    average the episodes that *ended* within the rollout (0 if none did; weigh by
+    ``rollout/episodes`` when pooling rollouts).
     """
     valid = transitions.valid
     done = jnp.maximum(transitions.terminated, transitions.truncated) * valid
     episodes = jnp.sum(done)
+    per_episode = lambda x: jnp.sum(x * done) / jnp.maximum(episodes, 1.0)  # noqa: E731
     lengths = transitions.env_metrics["episode_steps"]
     metrics = {
         "rollout/reward_mean": losses.masked_mean(transitions.reward, valid),
         "rollout/episodes": episodes,
-        "rollout/episode_length_mean": jnp.sum(lengths * done) / jnp.maximum(episodes, 1.0),
+        "rollout/episode_length_mean": per_episode(lengths),
+        "rollout/success_rate": per_episode(transitions.truncated * (1.0 - transitions.terminated)),
         "rollout/termination_rate": losses.masked_mean(transitions.terminated, valid),
         "rollout/truncation_rate": losses.masked_mean(transitions.truncated, valid),
         "rollout/value_mean": losses.masked_mean(transitions.value, valid),
         "rollout/nonfinite_transitions": jnp.sum(1.0 - valid),
     }
+    if "episode_return" in transitions.env_metrics:
+        metrics["rollout/episode_return_mean"] = per_episode(transitions.env_metrics["episode_return"])
     for name, value in transitions.env_metrics.items():
-        if name != "episode_steps":
+        if name not in ("episode_steps", "episode_return"):
             metrics[f"env/{name}"] = losses.masked_mean(value, valid)
     return metrics
 

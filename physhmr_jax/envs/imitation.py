@@ -220,8 +220,11 @@ class EnvState:
     clip_id: Array  # [] int32
     time_s: Array  # [] float32, motion time of ``data`` in the clip
     step_count: Array  # [] int32, control steps since the episode began
+    episode_return: Array  # [] float32, undiscounted reward summed since the episode began
     key: Array  # PRNG key
-    metrics: dict[str, Array]  # reward/<term> (scaled), body_distance_*_m, nan, episode_steps
+    # reward/<term> (scaled), body_distance_*_m, nan, and of the episode this step belongs
+    # to: episode_steps and episode_return (including this step; read them where done == 1).
+    metrics: dict[str, Array]
 
 
 class ImitationEnv:
@@ -313,6 +316,7 @@ class ImitationEnv:
             clip_id=clip_id,
             time_s=time_s,
             step_count=jnp.zeros((), jnp.int32),
+            episode_return=zero,
             key=key,
             metrics=self._zero_metrics(),
         )
@@ -320,7 +324,7 @@ class ImitationEnv:
     @staticmethod
     def _zero_metrics() -> dict[str, Array]:
         names = [f"reward/{t}" for t in REWARD_TERMS]
-        names += ["body_distance_mean_m", "body_distance_max_m", "nan", "episode_steps"]
+        names += ["body_distance_mean_m", "body_distance_max_m", "nan", "episode_steps", "episode_return"]
         return {n: jnp.zeros((), jnp.float32) for n in names}
 
     # ----------------------------------------------------------------------------------
@@ -352,6 +356,7 @@ class ImitationEnv:
         terms = {k: jnp.where(finite, v, 0.0) for k, v in terms.items()}
         final_obs = jnp.where(finite, obs, 0.0)
         distance = jnp.where(finite, distance, 0.0)
+        episode_return = state.episode_return + reward
 
         failed = jnp.any(distance > cfg.termination_distance_m) | ~finite
         clip_end = time_s + self.dt > motion_lib.clip_duration_s[state.clip_id] + _CLIP_END_TOLERANCE_S
@@ -364,6 +369,7 @@ class ImitationEnv:
             body_distance_max_m=distance.max(),
             nan=(~finite).astype(jnp.float32),
             episode_steps=step_count.astype(jnp.float32),
+            episode_return=episode_return,
         )
 
         key, key_reset = jax.random.split(state.key)
@@ -383,6 +389,7 @@ class ImitationEnv:
             clip_id=pick(fresh.clip_id, state.clip_id),
             time_s=pick(fresh.time_s, time_s),
             step_count=pick(fresh.step_count, step_count),
+            episode_return=pick(fresh.episode_return, episode_return),
             key=key,
             metrics=metrics,
         )

@@ -227,6 +227,19 @@ def ground_clip(clip: Clip, percentile: float = RetargetConfig.ground_percentile
     return dataclasses.replace(clip, root_pos_m=root_pos)
 
 
+def on_skeleton(clip: Clip, skeleton: Skeleton) -> Clip:
+    """The clip's hinge angles and root path played on another body, feet re-grounded.
+
+    PHC trains one humanoid (the mean body) on motions of many subjects the same way:
+    joint rotations are kept, positions follow from the humanoid's own bone lengths.
+    The root's horizontal path is kept as is, so a much shorter body strides further
+    than its legs reach (a few per cent for adult subjects; the policy absorbs it).
+    """
+    if np.array_equal(clip.skeleton.offsets_m, skeleton.offsets_m):
+        return clip
+    return ground_clip(dataclasses.replace(clip, skeleton=skeleton))
+
+
 CONTACT_HEIGHT_M = 0.01  # a sole point within 1 cm of the floor is in contact
 
 
@@ -250,6 +263,7 @@ __all__ = [
     "clip_sole_points",
     "foot_quality",
     "ground_clip",
+    "on_skeleton",
     "resample",
     "retarget",
 ]

@@ -1,0 +1,314 @@
+"""A training run on disk: its config, metrics, curves, TensorBoard logs and checkpoints.
+
+::
+
+  RUN/
+    config.json        everything needed to rebuild the run (``load_config``)
+    metrics.csv        one row per (iteration, seed): iteration, seed, env_steps, wall_time_s, metrics...
+    curves.png         the main curves against env steps, mean and min-max over seeds
+    tb/                TensorBoard scalars (seed means), ``tensorboard --logdir RUN/tb``
+    checkpoints/<it>/  orbax checkpoints: ``state`` (the whole loop state) and ``meta`` (JSON)
+
+Host-side only (numpy, files). Everything is written so that a crash loses at most the
+iterations since the last checkpoint: the CSV is flushed every row, and on ``--resume``
+rows after the restored checkpoint are dropped so the file continues exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.csv"
+CURVES_FILE = "curves.png"
+TENSORBOARD_DIR = "tb"
+CHECKPOINT_DIR = "checkpoints"
+INDEX_COLUMNS = ("iteration", "seed", "env_steps", "wall_time_s")
+
+# The curves worth a panel: metric name -> axis label.
+CURVE_PANELS = {
+    "rollout/episode_return_mean": "episode return",
+    "rollout/episode_length_mean": "episode length (steps)",
+    "rollout/success_rate": "success rate (episodes not failed)",
+    "env/body_distance_mean_m": "mean body error (m)",
+    "rollout/reward_mean": "reward per step",
+    "sgd/approx_kl": "approx. KL per minibatch",
+}
+
+
+class RunDirError(ValueError):
+    """A run directory that cannot be used: missing files or a config that does not match."""
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+def save_config(run_dir: str | os.PathLike, config: Mapping[str, Any]) -> Path:
+    """Write ``config.json`` atomically (tmp file + rename)."""
+    path = Path(run_dir) / CONFIG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(config, indent=2, sort_keys=True, default=_json_default))
+    tmp.replace(path)
+    return path
+
+
+def load_config(run_dir: str | os.PathLike) -> dict:
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise RunDirError(run_dir, f"no {CONFIG_FILE} (not a run directory?)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise RunDirError(path, f"unreadable JSON ({err})") from None
+
+
+def _json_default(x):
+    if isinstance(x, (np.generic,)):
+        return x.item()
+    if isinstance(x, (tuple, set)):
+        return list(x)
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+# --------------------------------------------------------------------------------------
+# Metrics: CSV + TensorBoard + PNG.
+
+
+class MetricsLog:
+    """Appends per-seed metrics to ``metrics.csv`` and seed means to TensorBoard.
+
+    Args:
+      run_dir: the run directory.
+      resume_iteration: on resume, the iteration of the restored checkpoint; CSV rows with
+        a larger iteration (written after that checkpoint, before a crash) are dropped.
+        None starts a fresh file.
+      tensorboard: write TensorBoard event files too.
+    """
+
+    def __init__(self, run_dir: str | os.PathLike, *, resume_iteration: int | None = None, tensorboard: bool = True):
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / METRICS_FILE
+        self._columns: list[str] | None = None
+        self._rows: list[dict[str, float]] = []
+        if resume_iteration is not None and self.path.is_file():
+            self._columns, rows = read_metrics(self.path)
+            self._rows = [r for r in rows if r["iteration"] <= resume_iteration]
+            self._rewrite()
+        elif self.path.exists():
+            self.path.unlink()
+        self._tb = None
+        if tensorboard:
+            from tensorboardX import SummaryWriter
+
+            self._tb = SummaryWriter(str(self.run_dir / TENSORBOARD_DIR), flush_secs=30)
+
+    @property
+    def rows(self) -> list[dict[str, float]]:
+        return list(self._rows)
+
+    def _rewrite(self) -> None:
+        tmp = self.path.with_suffix(".csv.tmp")
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self._columns)
+            writer.writeheader()
+            writer.writerows(self._rows)
+        tmp.replace(self.path)
+
+    def write(self, iteration: int, env_steps: float, wall_time_s: float, metrics: Mapping[str, np.ndarray]) -> None:
+        """Record one iteration: ``metrics`` maps names to [S] per-seed values."""
+        num_seeds = len(next(iter(metrics.values())))
+        new_rows = []
+        for seed in range(num_seeds):
+            row = {"iteration": iteration, "seed": seed, "env_steps": float(env_steps), "wall_time_s": wall_time_s}
+            row.update({name: float(np.asarray(v)[seed]) for name, v in metrics.items()})
+            new_rows.append(row)
+        if self._columns is None:
+            self._columns = list(new_rows[0])
+            self._rows = []
+            self._rewrite()
+        with open(self.path, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self._columns, extrasaction="ignore")
+            writer.writerows(new_rows)
+        self._rows.extend(new_rows)
+        if self._tb is not None:
+            step = int(env_steps)
+            for name, v in metrics.items():
+                self._tb.add_scalar(name, float(np.mean(v)), step)
+            self._tb.add_scalar("time/wall_time_s", wall_time_s, step)
+
+    def plot(self) -> Path | None:
+        return plot_curves(self._rows, self.run_dir / CURVES_FILE) if self._rows else None
+
+    def close(self) -> None:
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
+
+
+def read_metrics(path: str | os.PathLike) -> tuple[list[str], list[dict[str, float]]]:
+    """``metrics.csv`` -> (columns, rows with float values; iteration and seed as int)."""
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        columns = list(reader.fieldnames or [])
+        rows = []
+        for raw in reader:
+            row = {k: float(v) for k, v in raw.items()}
+            row["iteration"], row["seed"] = int(row["iteration"]), int(row["seed"])
+            rows.append(row)
+    return columns, rows
+
+
+def seed_curves(rows: Sequence[Mapping[str, float]], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(env_steps [I], values [S, I]) of one metric, iterations that every seed logged."""
+    seeds = sorted({int(r["seed"]) for r in rows})
+    by_iteration: dict[int, dict[int, Mapping[str, float]]] = {}
+    for r in rows:
+        by_iteration.setdefault(int(r["iteration"]), {})[int(r["seed"])] = r
+    iterations = [it for it in sorted(by_iteration) if len(by_iteration[it]) == len(seeds)]
+    steps = np.array([by_iteration[it][seeds[0]]["env_steps"] for it in iterations])
+    values = np.array([[by_iteration[it][s].get(name, math.nan) for it in iterations] for s in seeds])
+    return steps, values
+
+
+def plot_curves(rows: Sequence[Mapping[str, float]], path: str | os.PathLike, *, title: str | None = None) -> Path:
+    """A PNG of the :data:`CURVE_PANELS` against env steps: seed mean, min-max band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [(name, label) for name, label in CURVE_PANELS.items() if rows and name in rows[0]]
+    num_seeds = len({int(r["seed"]) for r in rows})
+    cols = 3
+    nrows = max(1, math.ceil(len(panels) / cols))
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.0 * nrows), squeeze=False)
+    for ax, (name, label) in zip(axes.flat, panels, strict=False):
+        steps, values = seed_curves(rows, name)
+        mean = np.nanmean(values, axis=0)
+        ax.plot(steps, mean, lw=1.5)
+        if num_seeds > 1:
+            ax.fill_between(steps, np.nanmin(values, axis=0), np.nanmax(values, axis=0), alpha=0.25, lw=0)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("env steps")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.axis("off")
+    spread = f"mean and min-max over {num_seeds} seeds" if num_seeds > 1 else "1 seed"
+    fig.suptitle(f"{title + ': ' if title else ''}{spread}", fontsize=11)
+    fig.tight_layout()
+    path = Path(path)
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# Checkpoints (orbax).
+
+
+def _nonempty_leaves(tree: Any) -> dict[str, Any]:
+    """``{key path: leaf}`` of the leaves with at least one element.
+
+    Orbax refuses zero-size arrays, and ``mjx.Data`` has some (``act`` without
+    actuator activations, ``mocap_*`` without mocap bodies); they carry no information,
+    so they are left out and rebuilt from the abstract tree on restore.
+    """
+    import jax
+
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return {jax.tree_util.keystr(path): leaf for path, leaf in leaves if math.prod(leaf.shape) > 0}
+
+
+def _fill_empty_leaves(abstract: Any, restored: Mapping[str, Any]) -> Any:
+    """The tree of ``abstract`` with restored leaves, zero-size ones recreated empty."""
+    import jax
+    import jax.numpy as jnp
+
+    def leaf(path, x):
+        name = jax.tree_util.keystr(path)
+        if name in restored:
+            return restored[name]
+        return jax.device_put(jnp.zeros(x.shape, x.dtype), getattr(x, "sharding", None))
+
+    return jax.tree_util.tree_map_with_path(leaf, abstract)
+
+
+class Checkpoints:
+    """Orbax checkpoints by iteration: named pytree items plus a JSON ``meta`` dict.
+
+    Items are saved separately (e.g. ``training_state`` and ``rollout``), so a reader that
+    needs only the policy (``physhmr eval expert``) restores only that item. Restoring
+    takes abstract trees (``jax.ShapeDtypeStruct`` with shardings), so the arrays come
+    back on the devices and with the layout the jitted step expects: no second
+    compilation, and a run can resume on a different device count.
+    """
+
+    def __init__(self, run_dir: str | os.PathLike, *, max_to_keep: int = 3):
+        import orbax.checkpoint as ocp
+
+        self._ocp = ocp
+        self.directory = (Path(run_dir) / CHECKPOINT_DIR).resolve()
+        self._manager = ocp.CheckpointManager(
+            self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
+        )
+
+    def latest_iteration(self) -> int | None:
+        return self._manager.latest_step()
+
+    def save(self, iteration: int, items: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
+        """Start saving (asynchronous after the device-to-host copy); ``wait`` to finish.
+
+        Returns False when this iteration is already saved.
+        """
+        ocp = self._ocp
+        if iteration in self._manager.all_steps():
+            return False
+        args = {name: ocp.args.StandardSave(_nonempty_leaves(tree)) for name, tree in items.items()}
+        self._manager.save(iteration, args=ocp.args.Composite(**args, meta=ocp.args.JsonSave(dict(meta))))
+        return True
+
+    def restore(self, iteration: int, abstract_items: Mapping[str, Any]) -> tuple[dict[str, Any], dict]:
+        """The named items (only those asked for) and the meta dict of one checkpoint."""
+        ocp = self._ocp
+        args = {name: ocp.args.StandardRestore(_nonempty_leaves(tree)) for name, tree in abstract_items.items()}
+        restored = self._manager.restore(iteration, args=ocp.args.Composite(**args, meta=ocp.args.JsonRestore()))
+        items = {name: _fill_empty_leaves(tree, restored[name]) for name, tree in abstract_items.items()}
+        return items, dict(restored["meta"])
+
+    def wait(self) -> None:
+        self._manager.wait_until_finished()
+
+    def close(self) -> None:
+        self._manager.wait_until_finished()
+        self._manager.close()
+
+
+__all__ = [
+    "CHECKPOINT_DIR",
+    "CONFIG_FILE",
+    "CURVES_FILE",
+    "CURVE_PANELS",
+    "METRICS_FILE",
+    "TENSORBOARD_DIR",
+    "Checkpoints",
+    "MetricsLog",
+    "RunDirError",
+    "load_config",
+    "plot_curves",
+    "read_metrics",
+    "save_config",
+    "seed_curves",
+]

@@ -1,0 +1,105 @@
+"""What the learner costs: PPO training env steps/s against env-only stepping at the same N.
+
+``physhmr bench train --num-envs N --json`` builds the expert (procedural motions, mean
+body) with a PPO preset at N environments and measures, in one process:
+
+  * training: the sharded, seed-vmapped iteration of :class:`physhmr_jax.agents.runner.Trainer`
+    (rollout of ``horizon`` steps with policy and value networks, GAE, ``num_epochs`` x
+    minibatch SGD, normaliser update); first call (compile + run) reported apart, then
+    ``iterations`` timed calls;
+  * env only: the same environments stepped ``horizon`` times by one jitted ``lax.scan``
+    of the vmapped ``ImitationEnv.step`` with random actions (no networks, no learning);
+  * ``ratio_train_vs_env``: training env steps/s over env-only env steps/s (1.0 = a free
+    learner); peak resident memory of the process (``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import jax
+import numpy as np
+
+from physhmr_jax.agents import expert as expert_lib
+from physhmr_jax.agents import runner, sharding
+
+
+def _env_only(expert: expert_lib.Expert, num_envs: int, horizon: int, iterations: int) -> dict:
+    env, lib = expert.env, expert.motion_lib
+    noise_std = float(np.exp(expert.ppo_config.log_std_init))
+
+    @jax.jit
+    def reset(key):
+        return jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key, num_envs), lib)
+
+    @jax.jit
+    def run(state, key):
+        def body(state, key):
+            action = noise_std * jax.random.normal(key, (num_envs, env.action_size))
+            state = jax.vmap(env.step, in_axes=(0, 0, None))(state, action, lib)
+            return state, state.reward.mean()
+
+        return jax.lax.scan(body, state, jax.random.split(key, horizon))
+
+    state = reset(jax.random.PRNGKey(0))
+    start = time.perf_counter()
+    state, _ = jax.block_until_ready(run(state, jax.random.PRNGKey(1)))
+    first_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(iterations):
+        state, _ = run(state, jax.random.PRNGKey(2 + i))
+    jax.block_until_ready(state)
+    steady_s = (time.perf_counter() - start) / iterations
+    return {"env_compile_and_first_s": first_s, "env_seconds_per_horizon": steady_s,
+            "env_only_steps_per_s": num_envs * horizon / steady_s}  # fmt: skip
+
+
+def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: int = 3) -> dict:
+    overrides = {"num_envs": num_envs, "num_seeds": 1}
+    config = expert_lib.expert_config(preset)
+    cfg = config.ppo
+    batch = num_envs * cfg.horizon
+    if batch % cfg.minibatch_size:  # keep the preset's minibatch size when it divides
+        overrides["minibatch_size"] = batch // max(1, round(batch / cfg.minibatch_size))
+    config = expert_lib.expert_config(preset, **overrides)
+    expert = expert_lib.build_expert(config)
+    trainer = runner.Trainer(expert.env, expert.ppo_config)
+    lib = trainer.place_motion_lib(expert.motion_lib)
+
+    start = time.perf_counter()
+    state = jax.block_until_ready(trainer.init(jax.random.PRNGKey(0), lib))
+    init_s = time.perf_counter() - start
+    start = time.perf_counter()
+    state, metrics = jax.block_until_ready(trainer.step(state, lib))
+    first_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(iterations):
+        state, metrics = trainer.step(state, lib)
+    jax.block_until_ready((state, metrics))
+    iteration_s = (time.perf_counter() - start) / iterations
+    train_sps = num_envs * expert.ppo_config.horizon / iteration_s
+    train_peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+    env = _env_only(expert, num_envs, expert.ppo_config.horizon, iterations)
+    return {
+        "device": f"{jax.devices()[0].platform} x{len(jax.devices())} ({jax.devices()[0].device_kind})",
+        "preset": preset,
+        "num_envs": num_envs,
+        "horizon": expert.ppo_config.horizon,
+        "num_epochs": expert.ppo_config.num_epochs,
+        "minibatch_size": expert.ppo_config.minibatch_size,
+        "policy_hidden": list(expert.ppo_config.policy_hidden),
+        "init_s": init_s,
+        "train_compile_and_first_s": first_s,
+        "train_seconds_per_iteration": iteration_s,
+        "train_env_steps_per_s": train_sps,
+        **env,
+        "ratio_train_vs_env": train_sps / env["env_only_steps_per_s"],
+        "peak_rss_gib_after_training": train_peak_gib,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "reward_mean_last": float(np.mean(sharding.to_host(metrics["rollout/reward_mean"]))),
+    }
+
+
+__all__ = ["run_train_bench"]
