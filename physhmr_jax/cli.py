@@ -4,9 +4,19 @@
   physhmr humanoid mjcf --out FILE.xml
   physhmr motion import PATH... --out DIR [--json] [--scale-m S]
   physhmr motion procedural --out DIR [--per-type K] [--seed S]
+  physhmr video synth --out DIR [--motions DIR] [--cameras K] [--width W --height H] [--seed S]
+  physhmr video show SHARD.npz --out FILE.mp4 [--png FILE.png]
+  physhmr video strip SHARD_OR_DIR... --out FILE.png [--frames N]
+  physhmr encoder train --data DIR --out DIR [--preset tiny|cpu|gpu] [--steps N] [--batch B]
+  physhmr encoder features --encoder DIR --data DIR [--split S]
+  physhmr encoder eval --encoder DIR --data DIR [--split test] [--json]
   physhmr bench env --num-envs N [--json]
   physhmr bench motionlib --num-envs N [--json]
+  physhmr bench rays --num-envs N [--env-num-envs M] [--json]
   physhmr demo [--motions DIR] [--out DIR]
+  physhmr train expert --out RUN [--preset smoke|cpu|gpu] [--motions DIR] [--seeds K] [--resume]
+  physhmr eval expert --run RUN [--motions DIR] [--json] [--video FILE.mp4 --video-clip NAME]
+  physhmr bench train --num-envs N [--preset cpu] [--json]
 
 User errors (a bad file, a missing folder) print one line naming the file and the problem
 and exit with status 2; no traceback.
@@ -148,6 +158,59 @@ def cmd_motion_procedural(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- video, encoder
+
+
+def cmd_video_synth(args) -> int:
+    from physhmr_jax.vision.synth import main_synth
+
+    manifest = main_synth(args.motions, args.out, cameras=args.cameras, width=args.width, height=args.height,
+                          seed=args.seed)  # fmt: skip
+    if args.json:
+        print(json.dumps({k: v for k, v in manifest.items() if k != "shards"}, indent=2))
+    return 0
+
+
+def cmd_video_show(args) -> int:
+    from physhmr_jax.vision.show import main_show
+
+    main_show(args.shard, out=args.out, png=args.png, scale=args.scale)
+    return 0
+
+
+def cmd_video_strip(args) -> int:
+    from physhmr_jax.vision.show import main_strip
+
+    main_strip(args.shards, out=args.out, num_frames=args.frames, seed=args.seed)
+    return 0
+
+
+def cmd_encoder_train(args) -> int:
+    from physhmr_jax.vision.encoder import main_train
+
+    main_train(args.data, args.out, preset=args.preset, steps=args.steps, batch_size=args.batch, seed=args.seed)
+    return 0
+
+
+def cmd_encoder_features(args) -> int:
+    from physhmr_jax.vision.encoder import main_features
+
+    main_features(args.encoder, args.data, split=args.split)
+    return 0
+
+
+def cmd_encoder_eval(args) -> int:
+    from physhmr_jax.vision.encoder import main_eval
+
+    result = main_eval(args.encoder, args.data, split=args.split)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for k, v in result.items():
+            print(f"{k:>24}: {v}")
+    return 0
+
+
 def cmd_bench_env(args) -> int:
     from physhmr_jax.bench.env import EnvBenchConfig, run_env_bench
     from physhmr_jax.humanoid.mjcf import HumanoidConfig
@@ -179,10 +242,90 @@ def cmd_bench_motionlib(args) -> int:
     return 0
 
 
+def cmd_bench_rays(args) -> int:
+    from physhmr_jax.bench.rays import run_rays_bench
+
+    result = run_rays_bench(args.num_envs, env_num_envs=args.env_num_envs)
+    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k:>28}: {v}" for k, v in result.items()))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from physhmr_jax.demo import run_demo
 
     run_demo(motions=args.motions, out_dir=Path(args.out), clip_name=args.clip, seconds=args.seconds)
+    return 0
+
+
+# ----------------------------------------------------------------------------- train, eval
+
+
+def _parse_override(text: str) -> tuple[list[str], object]:
+    """``section.name=value`` -> (path, value); the value is read as JSON when it parses."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--set expects section.name=value, got {text!r}")
+    name, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return name.split("."), value
+
+
+def cmd_train_expert(args) -> int:
+    from physhmr_jax.agents import expert, sharding
+
+    sharding.initialize_distributed(args.coordinator, args.num_processes, args.process_id)
+    config = expert.expert_config(args.preset)
+    if args.motions is not None:
+        config.motions.path = args.motions
+    config.motions.skeleton = args.skeleton
+    for flag, (section, name) in {
+        "iterations": ("run", "iterations"), "checkpoint_every": ("run", "checkpoint_every"), "seed": ("run", "seed"),
+        "seeds": ("ppo", "num_seeds"), "num_envs": ("ppo", "num_envs"),
+    }.items():  # fmt: skip
+        if getattr(args, flag) is not None:
+            config[section][name] = getattr(args, flag)
+    for path, value in args.set or []:
+        node = config
+        for part in path[:-1]:
+            node = node[part]
+        if path[-1] not in node:
+            raise SystemExit(f"error: --set {'.'.join(path)}: no such config entry")
+        node[path[-1]] = value
+    summary = expert.train_expert(config, args.out, resume=args.resume, progress=not args.no_progress)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_eval_expert(args) -> int:
+    from physhmr_jax.agents import expert
+
+    result = expert.evaluate_expert(
+        args.run, motions=args.motions, seed_index=args.seed_index, iteration=args.iteration,
+        video_clip=args.video_clip, video_path=args.video,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for row in result["per_clip"]:
+            print(f"  {row['clip']:<24} {'ok  ' if row['success'] else 'FAIL'} {row['frames_tracked']:5d}/{row['frames']:<5d} "
+                  f"G-MPJPE {row['g_mpjpe_mm']:7.1f}  MPJPE {row['mpjpe_mm']:6.1f}  PA {row['pa_mpjpe_mm']:6.1f} mm")  # fmt: skip
+        print(
+            f"success {result['success_rate']:.1%} of {result['clips']} clips; G-MPJPE {result['g_mpjpe_mm']:.1f}, "
+            f"MPJPE {result['mpjpe_mm']:.1f}, PA-MPJPE {result['pa_mpjpe_mm']:.1f} mm, "
+            f"accel {result['accel_error_mm']:.1f} mm/frame^2"
+        )
+        if "video" in result:
+            print(f"video: {result['video']}")
+    return 0
+
+
+def cmd_bench_train(args) -> int:
+    from physhmr_jax.bench.train import run_train_bench
+
+    result = run_train_bench(num_envs=args.num_envs, preset=args.preset, iterations=args.iterations)
+    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k:>32}: {v}" for k, v in result.items()))
     return 0
 
 
@@ -219,6 +362,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(fn=cmd_motion_procedural)
 
+    video = sub.add_parser("video", help="video sample shards: synthetic set, viewer").add_subparsers(
+        dest="cmd", required=True
+    )
+    p = video.add_parser("synth", help="render motion clips from random cameras into video shards")
+    p.add_argument("--motions", default=None, help="folder of clips (.npz); default: the procedural library")
+    p.add_argument("--out", required=True)
+    p.add_argument("--cameras", type=int, default=4, help="cameras per clip")
+    p.add_argument("--width", type=int, default=128)
+    p.add_argument("--height", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the manifest (without the per-shard rows)")
+    p.set_defaults(fn=cmd_video_synth)
+    p = video.add_parser("show", help="draw a shard's keypoints, bones and ray errors into a video")
+    p.add_argument("shard", help="a shard .npz")
+    p.add_argument("--out", required=True, help="the video (.mp4)")
+    p.add_argument("--png", default=None, help="also write a strip of sample frames (.png)")
+    p.add_argument("--scale", type=int, default=None, help="integer upscaling (default: to >= 256 px high)")
+    p.set_defaults(fn=cmd_video_show)
+    p = video.add_parser("strip", help="a PNG strip of sample frames from several shards")
+    p.add_argument("shards", nargs="+", help="shard files or folders of shards")
+    p.add_argument("--out", required=True, help="the strip (.png)")
+    p.add_argument("--frames", type=int, default=6)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(fn=cmd_video_strip)
+
+    encoder = sub.add_parser("encoder", help="the image encoder: pretraining, features, kinematic baseline")
+    encoder = encoder.add_subparsers(dest="cmd", required=True)
+    p = encoder.add_parser("train", help="pretrain the CNN on synthetic shards (root-relative joints, root 6D)")
+    p.add_argument("--data", required=True, help="a synthetic set (video synth --out)")
+    p.add_argument("--out", required=True, help="run directory (checkpoint + config.json)")
+    p.add_argument("--preset", choices=("tiny", "cpu", "gpu"), default="cpu")
+    p.add_argument("--steps", type=int, default=None, help="default: the preset's")
+    p.add_argument("--batch", type=int, default=None, help="default: the preset's")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(fn=cmd_encoder_train)
+    p = encoder.add_parser("features", help="write features [T, 512] into every shard")
+    p.add_argument("--encoder", required=True, help="an encoder run directory")
+    p.add_argument("--data", required=True, help="a shard, or a folder of shards (searched recursively)")
+    p.add_argument("--split", default=None, help="only this split's subfolder (default: all)")
+    p.set_defaults(fn=cmd_encoder_features)
+    p = encoder.add_parser("eval", help="kinematic baseline: MPJPE / PA-MPJPE of the encoder's head")
+    p.add_argument("--encoder", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="test")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_encoder_eval)
+
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="cmd", required=True)
     p = bench.add_parser("env", help="MJX env throughput vs MuJoCo C")
     p.add_argument("--num-envs", type=int, default=512)
@@ -236,22 +426,70 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_motionlib)
 
+    p = bench.add_parser("rays", help="pixel-as-ray input cost vs one MJX control step")
+    p.add_argument("--num-envs", type=int, default=4096)
+    p.add_argument("--env-num-envs", type=int, default=256, help="envs for the MJX step, scaled linearly to --num-envs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench_rays)
+
     p = sub.add_parser("demo", help="procedural motions -> humanoid -> MJX playback -> video")
     p.add_argument("--motions", default=None, help="folder of clips (.npz); default: the procedural library")
     p.add_argument("--clip", default=None, help="clip name to play (default: the first walk)")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--out", default="runs/demo")
     p.set_defaults(fn=cmd_demo)
+
+    train = sub.add_parser("train", help="training runs").add_subparsers(dest="cmd", required=True)
+    p = train.add_parser("expert", help="PPO expert (privileged reference) on MJX; writes a run directory")
+    p.add_argument(
+        "--out", required=True, help="run directory (config.json, metrics.csv, curves.png, tb/, checkpoints/)"
+    )
+    p.add_argument("--preset", choices=("smoke", "cpu", "gpu"), default="cpu")
+    p.add_argument("--motions", default=None, help="clip .npz folder (physhmr motion import) or 'procedural' (default)")
+    p.add_argument("--skeleton", choices=("mean", "first"), default="mean", help="the body every clip is played on")
+    p.add_argument("--iterations", type=int, default=None, help="total PPO iterations (default: the preset's)")
+    p.add_argument("--seeds", type=int, default=None, help="independent seeds trained side by side (vmap)")
+    p.add_argument("--num-envs", type=int, default=None, help="environments per seed (default: the preset's)")
+    p.add_argument("--checkpoint-every", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.NAME=VALUE",
+                   help="override any config entry, e.g. ppo.learning_rate=1e-4 (repeatable)")  # fmt: skip
+    p.add_argument("--resume", action="store_true", help="continue from the run directory's latest checkpoint")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--coordinator", default=None, help="multi-host: coordinator HOST:PORT")
+    p.add_argument("--num-processes", type=int, default=None, help="multi-host: number of processes")
+    p.add_argument("--process-id", type=int, default=None, help="multi-host: this process's index")
+    p.set_defaults(fn=cmd_train_expert)
+
+    evaluate = sub.add_parser("eval", help="evaluation").add_subparsers(dest="cmd", required=True)
+    p = evaluate.add_parser("expert", help="play every clip from its first frame; success rate and errors")
+    p.add_argument("--run", required=True, help="a train expert run directory")
+    p.add_argument("--motions", default=None, help="clips to evaluate (default: the run's own)")
+    p.add_argument("--seed-index", type=int, default=0, help="which of the run's seeds")
+    p.add_argument("--iteration", type=int, default=None, help="checkpoint (default: the latest)")
+    p.add_argument("--video", default=None, help="write simulation | reference video of one clip here (.mp4)")
+    p.add_argument("--video-clip", default=None, help="clip for the video (default: the first)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_eval_expert)
+
+    p = bench.add_parser("train", help="PPO training env steps/s vs env-only stepping at the same N")
+    p.add_argument("--num-envs", type=int, default=1024)
+    p.add_argument("--preset", choices=("smoke", "cpu", "gpu"), default="cpu")
+    p.add_argument("--iterations", type=int, default=3, help="timed iterations after the compiling one")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench_train)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from physhmr_jax.agents.run_dir import RunDirError
     from physhmr_jax.motion.clip import MotionFileError
+    from physhmr_jax.vision.shards import VideoFileError
 
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except MotionFileError as err:
+    except (MotionFileError, VideoFileError, RunDirError, FileExistsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
 

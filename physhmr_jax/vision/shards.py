@@ -9,6 +9,9 @@ A shard is an ``.npz`` (DESIGN.md, "Formats") with
   optional  ``frames (T,H,W,3)`` uint8 RGB, ``image_size (2,)`` ``(width, height)`` in
             pixels, ``joints3d (T,24,3)`` ground-truth world joints in the order of
             :data:`~physhmr_jax.humanoid.skeleton.BODY_NAMES` (synthetic data),
+            ``root_quat (T,4)`` ground-truth world pelvis orientation, wxyz (synthetic
+            data; shards written before it existed lack it), ``features (T,F)`` float32
+            per-frame image features (see "Features" below),
             ``motion_name`` / ``motion_source`` (the clip it came from), ``camera_id``,
             ``name``, ``source`` (where the sample came from) and ``import_report`` (a JSON
             string: what a real-video import filled in or dropped, see
@@ -17,6 +20,13 @@ A shard is an ``.npz`` (DESIGN.md, "Formats") with
 Missing keypoints are ``conf == 0`` with a finite placeholder (0) in ``kp2d``: a NaN would
 poison masked arithmetic in the compiled path (``0 * NaN = NaN``), so ``kp2d`` must be
 finite everywhere.
+
+Features. ``features`` is the contract between any image encoder and the vision policy:
+one finite float32 row of ``F`` numbers per frame (``F`` = 512 for the default encoder,
+:mod:`physhmr_jax.vision.encoder`, as in the paper; any other encoder may store its own
+``F``). Row ``t`` describes frame ``t`` only. Consumers read ``F`` from the array; a shard
+without ``features`` stays valid (the encoder fills them in with
+``physhmr encoder features``).
 
 Keypoint sets are named by ``joint_names``. Three sets are understood by
 :func:`to_ray_keypoints`: our body names (synthetic data projects the humanoid's bodies),
@@ -118,6 +128,8 @@ class VideoSample:
       frames: [T, H, W, 3] uint8 RGB frames, or None.
       image_size: (width, height) in pixels, or None when unknown.
       joints3d: [T, 24, 3] ground-truth world joints (metres), or None.
+      root_quat: [T, 4] ground-truth world pelvis orientation (wxyz), or None.
+      features: [T, F] float32 per-frame image features (any F), or None.
       motion_name, motion_source: the motion clip a synthetic sample was rendered from.
       camera_id: which camera of a synthetic set ("" when not applicable).
       name: short identifier; source: where the sample came from (a keypoint file, ...).
@@ -140,14 +152,17 @@ class VideoSample:
     name: str = ""
     source: str = ""
     import_report: dict[str, Any] | None = None
+    root_quat: np.ndarray | None = None
+    features: np.ndarray | None = None
 
     def __post_init__(self):
         # Numeric fields to float32 (the device dtype); frames keep their dtype so that a
         # float video is reported by validate() instead of being silently truncated.
         for field in ("kp2d", "conf", "K", "R_wc", "t_wc"):
             object.__setattr__(self, field, np.asarray(getattr(self, field), dtype=np.float32))
-        if self.joints3d is not None:
-            object.__setattr__(self, "joints3d", np.asarray(self.joints3d, dtype=np.float32))
+        for field in ("joints3d", "root_quat", "features"):
+            if getattr(self, field) is not None:
+                object.__setattr__(self, field, np.asarray(getattr(self, field), dtype=np.float32))
         if self.frames is not None:
             object.__setattr__(self, "frames", np.asarray(self.frames))
         object.__setattr__(self, "fps", float(self.fps))
@@ -178,6 +193,12 @@ class VideoSample:
         expected = {"conf": (t, j), "K": (3, 3), "R_wc": (t, 3, 3), "t_wc": (t, 3)}
         if self.joints3d is not None:
             expected["joints3d"] = (t, NUM_BODIES, 3)
+        if self.root_quat is not None:
+            expected["root_quat"] = (t, 4)
+        if self.features is not None and (self.features.ndim != 2 or self.features.shape[1] < 1):
+            raise VideoFileError(where, f"'features' has shape {self.features.shape}, expected (T, F) with F >= 1")
+        if self.features is not None:
+            expected["features"] = (t, self.features.shape[1])
         for key, shape in expected.items():
             arr = getattr(self, key)
             if arr.shape != shape:
@@ -214,10 +235,14 @@ class VideoSample:
                     "store a finite placeholder (0): NaN poisons masked arithmetic"
                 )
             raise VideoFileError(where, problem)
-        for key in ("K", "R_wc", "t_wc", "joints3d"):
+        for key in ("K", "R_wc", "t_wc", "joints3d", "root_quat", "features"):
             arr = getattr(self, key)
             if arr is not None and not np.all(np.isfinite(arr)):
                 raise VideoFileError(where, f"'{key}' has NaN/inf")
+        if self.root_quat is not None:
+            norm_err = np.abs(np.linalg.norm(self.root_quat.astype(np.float64), axis=-1) - 1.0).max()
+            if norm_err > _ROTATION_TOL:
+                raise VideoFileError(where, f"'root_quat' is not unit norm (max |norm - 1| {norm_err:.2g}; wxyz)")
         K = self.K
         if K[0, 0] <= 0 or K[1, 1] <= 0 or K[1, 0] != 0 or np.any(K[2] != (0.0, 0.0, 1.0)):
             raise VideoFileError(
@@ -261,6 +286,10 @@ def save_sample(path: str | os.PathLike, sample: VideoSample, *, compress: bool 
         arrays["image_size"] = np.array(sample.image_size, dtype=np.int64)
     if sample.joints3d is not None:
         arrays["joints3d"] = sample.joints3d
+    if sample.root_quat is not None:
+        arrays["root_quat"] = sample.root_quat
+    if sample.features is not None:
+        arrays["features"] = sample.features
     if sample.import_report is not None:
         arrays["import_report"] = np.array(json.dumps(sample.import_report, sort_keys=True))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -322,6 +351,8 @@ def load_sample(path: str | os.PathLike, *, load_frames: bool = True) -> VideoSa
                 frames=data["frames"] if (load_frames and "frames" in data.files) else None,
                 image_size=image_size,
                 joints3d=data["joints3d"] if "joints3d" in data.files else None,
+                root_quat=data["root_quat"] if "root_quat" in data.files else None,
+                features=data["features"] if "features" in data.files else None,
                 motion_name=text(data, "motion_name"),
                 motion_source=text(data, "motion_source"),
                 camera_id=text(data, "camera_id"),
@@ -340,6 +371,12 @@ def ray_keypoint_indices(joint_names: tuple[str, ...] | list[str]) -> np.ndarray
     """[12] index into ``joint_names`` of each ray joint (order of ``RAY_BODIES``), -1 if absent."""
     body_of = {_KEYPOINT_TO_BODY[n]: i for i, n in enumerate(joint_names) if n in _KEYPOINT_TO_BODY}
     return np.array([body_of.get(BODY_NAMES[b], -1) for b in RAY_BODIES], dtype=np.int64)
+
+
+def body_keypoint_indices(joint_names: tuple[str, ...] | list[str]) -> np.ndarray:
+    """[24] index into ``joint_names`` of each body's keypoint (order of ``BODY_NAMES``), -1 if absent."""
+    body_of = {_KEYPOINT_TO_BODY[n]: i for i, n in enumerate(joint_names) if n in _KEYPOINT_TO_BODY}
+    return np.array([body_of.get(name, -1) for name in BODY_NAMES], dtype=np.int64)
 
 
 def to_ray_keypoints(sample: VideoSample) -> tuple[np.ndarray, np.ndarray]:

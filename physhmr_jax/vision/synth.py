@@ -7,8 +7,9 @@ sample shard (:mod:`physhmr_jax.vision.shards`) with
   * ``kp2d`` / ``conf``: the 24 body joints (our body names) projected with the camera and
     corrupted like a detector would (noise proportional to the person's box height,
     temporally correlated jitter, dropped joints; joints off the frame get ``conf == 0``);
-  * ``joints3d``: ground-truth world joints (forward kinematics of the clip), ``K``,
-    ``R_wc``, ``t_wc``, motion name/source and camera id.
+  * ``joints3d``: ground-truth world joints (forward kinematics of the clip),
+    ``root_quat``: the clip's world pelvis orientation (wxyz), ``K``, ``R_wc``, ``t_wc``,
+    motion name/source and camera id.
 
 Clips are split into train/test **by clip** (every camera of a clip goes to the same
 split), deterministically from the seed. Files: ``<out>/<split>/<clip>_cam<k>.npz`` and
@@ -397,6 +398,7 @@ def synth_dataset(
                 sample = VideoSample(
                     kp2d=kp2d, conf=conf, K=K, R_wc=R_wc, t_wc=t_wc, fps=clip.fps, joint_names=BODY_NAMES,
                     frames=frames, image_size=(width, height), joints3d=joints3d,
+                    root_quat=clip.root_quat.astype(np.float32),
                     motion_name=clip.name, motion_source=clip.source, camera_id=f"cam{k}",
                     name=name, source=f"synth:seed={seed}",
                 )  # fmt: skip
