@@ -5,6 +5,7 @@
   physhmr motion import PATH... --out DIR [--json] [--scale-m S]
   physhmr motion procedural --out DIR [--per-type K] [--seed S]
   physhmr video synth --out DIR [--motions DIR] [--cameras K] [--width W --height H] [--seed S]
+  physhmr video import --keypoints KP.json --format coco|openpose [--frames VIDEO.mp4] [--fx F | --fov DEG] --out S.npz
   physhmr video show SHARD.npz --out FILE.mp4 [--png FILE.png]
   physhmr video strip SHARD_OR_DIR... --out FILE.png [--frames N]
   physhmr encoder train --data DIR --out DIR [--preset tiny|cpu|gpu] [--steps N] [--batch B]
@@ -25,6 +26,7 @@ and exit with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
@@ -171,6 +173,32 @@ def cmd_video_synth(args) -> int:
     return 0
 
 
+def cmd_video_import(args) -> int:
+    from physhmr_jax.vision.shards import save_sample
+    from physhmr_jax.vision.video_import import import_video
+
+    person = int(args.person) if args.person.lstrip("-").isdigit() else args.person
+    try:
+        sample = import_video(
+            args.frames, args.keypoints, args.format, fx=args.fx, fov_deg=args.fov, camera_height_m=args.camera_height,
+            pitch_deg=args.pitch, fps=args.fps, width=args.width, height=args.height, person=person,
+            first_frame_id=args.first_frame_id,
+        )  # fmt: skip
+    except ValueError as err:
+        if type(err) is not ValueError:  # VideoFileError: main() prints it
+            raise
+        raise SystemExit(f"error: {err}") from None
+    path = save_sample(args.out, sample)
+    report = sample.import_report or {}
+    if args.json:
+        print(json.dumps({"out": str(path), "frames": int(sample.kp2d.shape[0]), "import_report": report}, indent=2))
+    else:
+        print(f"wrote {path}: {sample.kp2d.shape[0]} frames, {sample.kp2d.shape[1]} keypoints ({args.format})")
+        for key, value in report.items():
+            print(f"  {key}: {value}")
+    return 0
+
+
 def cmd_video_show(args) -> int:
     from physhmr_jax.vision.show import main_show
 
@@ -293,7 +321,9 @@ def cmd_train_expert(args) -> int:
         if path[-1] not in node:
             raise SystemExit(f"error: --set {'.'.join(path)}: no such config entry")
         node[path[-1]] = value
-    summary = expert.train_expert(config, args.out, resume=args.resume, progress=not args.no_progress)
+    summary = expert.train_expert(
+        config, args.out, resume=args.resume, resume_iterations=args.iterations, progress=not args.no_progress
+    )
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -374,6 +404,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the manifest (without the per-shard rows)")
     p.set_defaults(fn=cmd_video_synth)
+    p = video.add_parser("import", help="a real video's COCO / OpenPose keypoints (+ frames) -> one shard")
+    p.add_argument("--keypoints", required=True, help="COCO JSON file, or OpenPose JSON folder / file")
+    p.add_argument("--format", choices=("coco", "openpose"), required=True)
+    p.add_argument("--frames", default=None, help="the video file or a folder of images (optional)")
+    p.add_argument("--out", required=True, help="the shard (.npz)")
+    camera = p.add_mutually_exclusive_group()
+    camera.add_argument("--fx", type=float, default=None, help="focal length in pixels")
+    camera.add_argument("--fov", type=float, default=None, help="vertical field of view in degrees (default 60)")
+    p.add_argument("--camera-height", type=float, default=1.5, help="static camera height above the ground (m)")
+    p.add_argument("--pitch", type=float, default=0.0, help="downward tilt of the camera (degrees)")
+    p.add_argument("--fps", type=float, default=None, help="default: the video's, else 30")
+    p.add_argument("--width", type=int, default=None, help="image width when no frames are given")
+    p.add_argument("--height", type=int, default=None, help="image height when no frames are given")
+    p.add_argument("--person", default="largest", help="'largest', 'score' or an integer track id")
+    p.add_argument("--first-frame-id", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_video_import)
     p = video.add_parser("show", help="draw a shard's keypoints, bones and ray errors into a video")
     p.add_argument("shard", help="a shard .npz")
     p.add_argument("--out", required=True, help="the video (.mp4)")
@@ -487,6 +534,10 @@ def main(argv: list[str] | None = None) -> int:
     from physhmr_jax.vision.shards import VideoFileError
 
     args = build_parser().parse_args(argv)
+    # MJX prints "Failed to import warp" to stdout when the optional GPU backend is absent;
+    # send it to stderr so that --json output stays parseable.
+    with contextlib.redirect_stdout(sys.stderr):
+        import mujoco.mjx  # noqa: F401
     try:
         return args.fn(args)
     except (MotionFileError, VideoFileError, RunDirError, FileExistsError) as err:

@@ -392,3 +392,25 @@ def test_to_ray_keypoints_order(tmp_path):
     wrists = [RAY_BODIES.index(BODY_INDEX[n]) for n in ("L_Wrist", "R_Wrist")]
     assert not conf[:, wrists].any() and not kp[:, wrists].any()
     assert conf[:, [i for i in range(12) if i not in wrists]].all()
+
+
+def test_cli_video_import_writes_a_shard_and_reports_errors(tmp_path, capsys):
+    from physhmr_jax import cli
+    from physhmr_jax.vision.shards import load_sample
+
+    kp_path = _coco_file(tmp_path)
+    out = tmp_path / "real.npz"
+    args = ["video", "import", "--keypoints", str(kp_path), "--format", "coco", "--width", str(W),
+            "--height", str(H), "--fov", "50", "--camera-height", "1.2", "--out", str(out), "--json"]  # fmt: skip
+    assert cli.main(args) == 0
+    printed = json.loads(capsys.readouterr().out)
+    sample = load_sample(out)
+    assert printed["frames"] == sample.kp2d.shape[0] and sample.kp2d.shape[1:] == (17, 2)
+    assert sample.joints3d is None and sample.frames is None
+    # --fov 50 (vertical) at 480 px: fy = 240 / tan(25 deg) = 514.7.
+    np.testing.assert_allclose(sample.K[1, 1], 240.0 / np.tan(np.radians(25.0)), rtol=1e-5)
+    np.testing.assert_allclose(sample.t_wc[:, 2], 1.2, atol=1e-6)
+    # A keypoint file that does not exist: one line naming it, exit status 2.
+    missing = tmp_path / "nope.json"
+    assert cli.main([*args[:3], str(missing), *args[4:]]) == cli.EXIT_USER_ERROR
+    assert capsys.readouterr().err.strip() == f"error: {missing}: no such file or folder"

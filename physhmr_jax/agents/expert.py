@@ -167,16 +167,20 @@ def train_expert(
     out: str | Path,
     *,
     resume: bool = False,
+    resume_iterations: int | None = None,
     progress: bool = True,
     mesh=None,
 ) -> dict:
-    """Train (or resume) an expert into run directory ``out``; returns a summary dict."""
+    """Train (or resume) an expert into run directory ``out``; returns a summary dict.
+
+    On ``resume`` the run's saved ``config.json`` is used, not ``config``; only the total
+    number of iterations may change (``resume_iterations``).
+    """
     out = Path(out)
     if resume:
-        saved = config_from_dict(run_dir.load_config(out))
-        # Only the length of the run may change on resume.
-        saved.run.iterations = config.run.iterations
-        config = saved
+        config = config_from_dict(run_dir.load_config(out))
+        if resume_iterations is not None:
+            config.run.iterations = resume_iterations
     expert = build_expert(config)
     if jax.process_index() == 0:
         run_dir.save_config(out, config.to_dict())
