@@ -321,9 +321,13 @@ def cmd_train_expert(args) -> int:
         if path[-1] not in node:
             raise SystemExit(f"error: --set {'.'.join(path)}: no such config entry")
         node[path[-1]] = value
-    summary = expert.train_expert(
-        config, args.out, resume=args.resume, resume_iterations=args.iterations, progress=not args.no_progress
-    )
+    try:
+        summary = expert.train_expert(
+            config, args.out, resume=args.resume, resume_iterations=args.iterations, progress=not args.no_progress
+        )
+    except KeyboardInterrupt:
+        print(f"interrupted: the last iteration is checkpointed in {args.out}; continue with --resume", file=sys.stderr)
+        return 130
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -341,10 +345,10 @@ def cmd_eval_expert(args) -> int:
         for row in result["per_clip"]:
             print(f"  {row['clip']:<24} {'ok  ' if row['success'] else 'FAIL'} {row['frames_tracked']:5d}/{row['frames']:<5d} "
                   f"G-MPJPE {row['g_mpjpe_mm']:7.1f}  MPJPE {row['mpjpe_mm']:6.1f}  PA {row['pa_mpjpe_mm']:6.1f} mm")  # fmt: skip
+        mm = lambda key: "n/a" if result[key] is None else f"{result[key]:.1f}"  # noqa: E731
         print(
-            f"success {result['success_rate']:.1%} of {result['clips']} clips; G-MPJPE {result['g_mpjpe_mm']:.1f}, "
-            f"MPJPE {result['mpjpe_mm']:.1f}, PA-MPJPE {result['pa_mpjpe_mm']:.1f} mm, "
-            f"accel {result['accel_error_mm']:.1f} mm/frame^2"
+            f"success {result['success_rate']:.1%} of {result['clips']} clips; G-MPJPE {mm('g_mpjpe_mm')}, "
+            f"MPJPE {mm('mpjpe_mm')}, PA-MPJPE {mm('pa_mpjpe_mm')} mm, accel {mm('accel_error_mm')} mm/frame^2"
         )
         if "video" in result:
             print(f"video: {result['video']}")

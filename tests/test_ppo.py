@@ -23,6 +23,7 @@ from distributed_check import humanoid_case
 from flax import struct
 
 from physhmr_jax.agents import losses, networks, ppo, runner, sharding
+from physhmr_jax.agents.run_dir import Checkpoints
 
 # ------------------------------------------------------------------------------------
 # GAE.
@@ -415,6 +416,7 @@ def test_iteration_compiled_once(humanoid_run):
     assert humanoid_run["trainer"]._compiled["step"]._cache_size() == 1
 
 
+@pytest.mark.slow
 def test_four_devices_match_one_device(humanoid_run, tmp_path):
     """One iteration with the 8 envs split over 4 forced CPU devices equals 1 device.
 
@@ -453,7 +455,7 @@ def test_four_devices_match_one_device(humanoid_run, tmp_path):
 def test_resume_continues_exactly(humanoid_run, tmp_path):
     """2 iterations, a checkpoint on disk (orbax), a restore and 2 more == 4 straight."""
     trainer, motion_lib = humanoid_run["trainer"], humanoid_run["motion_lib"]
-    options = dict(progress=False, tensorboard=False, checkpoint_every=100, seed=3)
+    options = dict(progress=False, tensorboard=False, checkpoint_every=2, seed=3)
     straight, straight_rows = runner.run_training(
         trainer, motion_lib, tmp_path / "straight", num_iterations=4, **options
     )
@@ -470,9 +472,20 @@ def test_resume_continues_exactly(humanoid_run, tmp_path):
     # The restored arrays carry the step's shardings: still a single compiled program.
     assert trainer._compiled["step"]._cache_size() == 1
     assert sorted(p.name for p in (tmp_path / "resumed" / "checkpoints").iterdir()) == ["2", "4"]
+    # The straight run saved iteration 2 mid-run and then stepped on (donating the saved
+    # buffers): its checkpoint equals the one written at the exit of the 2-iteration run.
+    abstract = trainer.abstract_state(motion_lib)
+    item = {"training_state": abstract.training_state}
+    saved = []
+    for name in ("straight", "resumed"):
+        checkpoints = Checkpoints(tmp_path / name)
+        saved.append(sharding.to_host(checkpoints.restore(2, item)[0]["training_state"]))
+        checkpoints.close()
+    chex.assert_trees_all_equal(*saved)
     assert (tmp_path / "resumed" / "curves.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_cli_train_and_eval_expert(humanoid_run, tmp_path, capsys):
     """``physhmr train expert`` writes a complete run directory; ``physhmr eval expert`` reads it.
 

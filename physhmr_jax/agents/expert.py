@@ -319,15 +319,13 @@ def evaluate_expert(
             "g_mpjpe_mm": 1e3 * float(jnp.mean(metrics.g_mpjpe_m(s, r))),
             "mpjpe_mm": 1e3 * float(jnp.mean(metrics.mpjpe_m(s, r))),
             "pa_mpjpe_mm": 1e3 * float(jnp.mean(metrics.pa_mpjpe_m(s, r))),
-            "accel_error_mm": (
-                1e3 * float(jnp.mean(metrics.accel_error_m_per_frame2(s, r))) if tracked >= 3 else float("nan")
-            ),
+            "accel_error_mm": (1e3 * float(jnp.mean(metrics.accel_error_m_per_frame2(s, r))) if tracked >= 3 else None),
         }
         per_clip.append(row)
 
-    def mean_of(key, rows):
-        values = [r[key] for r in rows if np.isfinite(r[key])]
-        return float(np.mean(values)) if values else float("nan")
+    def mean_of(key, rows):  # None (JSON null) when no clip has the value
+        values = [r[key] for r in rows if r[key] is not None]
+        return float(np.mean(values)) if values else None
 
     keys = ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm", "accel_error_mm")
     successes = [r for r in per_clip if r["success"]]

@@ -223,6 +223,9 @@ def run_training(
             },
             meta,
         )
+        # The next step donates these buffers: let orbax finish reading them first (a save
+        # is a few MB to a few hundred MB, every ``checkpoint_every`` iterations).
+        checkpoints.wait()
 
     try:
         while iteration < num_iterations:
@@ -255,8 +258,13 @@ def run_training(
         # At exit, whatever the reason: the last completed iteration is kept (unless the
         # failure struck inside the step, after its input buffers were donated).
         alive = not any(getattr(x, "is_deleted", lambda: False)() for x in jax.tree.leaves(loop_state))
-        if alive and (iteration > start_iteration or checkpoints.latest_iteration() is None):
-            save(iteration)
+        if alive:
+            # Label the checkpoint by the state's own counter: an interrupt can land after a
+            # step returned and before the host loop counted it (that iteration's CSV row
+            # is then missing; the state is exact).
+            iteration = int(sharding.to_host(loop_state.training_state.iteration)[0])
+            if iteration > start_iteration or checkpoints.latest_iteration() is None:
+                save(iteration)
         checkpoints.close()
         bar.close()
         if main:
