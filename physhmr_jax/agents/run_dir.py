@@ -200,7 +200,7 @@ def plot_curves(rows: Sequence[Mapping[str, float]], path: str | os.PathLike, *,
         if num_seeds > 1:
             ax.fill_between(steps, np.nanmin(values, axis=0), np.nanmax(values, axis=0), alpha=0.25, lw=0)
         ax.set_title(label, fontsize=10)
-        ax.set_xlabel("env steps")
+        ax.set_xlabel("env steps per seed" if num_seeds > 1 else "env steps")
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
