@@ -35,6 +35,15 @@ from pathlib import Path
 EXIT_USER_ERROR = 2
 
 
+def _print_result(result: dict, as_json: bool) -> None:
+    """A command's result dict: JSON, or one aligned ``key: value`` line per entry."""
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        width = max(map(len, result), default=0)
+        print("\n".join(f"{k:>{width}}: {v}" for k, v in result.items()))
+
+
 def _humanoid_config(args) -> object:
     from physhmr_jax.humanoid.mjcf import HumanoidConfig
 
@@ -231,11 +240,7 @@ def cmd_encoder_eval(args) -> int:
     from physhmr_jax.vision.encoder import main_eval
 
     result = main_eval(args.encoder, args.data, split=args.split)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        for k, v in result.items():
-            print(f"{k:>24}: {v}")
+    _print_result(result, args.json)
     return 0
 
 
@@ -254,11 +259,7 @@ def cmd_bench_env(args) -> int:
     humanoid = HumanoidConfig(**{k: v for k, v in given.items() if v is not None})
     config = EnvBenchConfig(num_envs=args.num_envs, control_steps=args.control_steps, humanoid=humanoid)
     result = run_env_bench(config)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        for k, v in result.items():
-            print(f"{k:>32}: {v}")
+    _print_result(result, args.json)
     return 0
 
 
@@ -266,7 +267,7 @@ def cmd_bench_motionlib(args) -> int:
     from physhmr_jax.bench.motionlib import run_motionlib_bench
 
     result = run_motionlib_bench(args.num_envs)
-    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k:>28}: {v}" for k, v in result.items()))
+    _print_result(result, args.json)
     return 0
 
 
@@ -274,7 +275,7 @@ def cmd_bench_rays(args) -> int:
     from physhmr_jax.bench.rays import run_rays_bench
 
     result = run_rays_bench(args.num_envs, env_num_envs=args.env_num_envs)
-    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k:>28}: {v}" for k, v in result.items()))
+    _print_result(result, args.json)
     return 0
 
 
@@ -359,7 +360,7 @@ def cmd_bench_train(args) -> int:
     from physhmr_jax.bench.train import run_train_bench
 
     result = run_train_bench(num_envs=args.num_envs, preset=args.preset, iterations=args.iterations)
-    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k:>32}: {v}" for k, v in result.items()))
+    _print_result(result, args.json)
     return 0
 
 

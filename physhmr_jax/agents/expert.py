@@ -73,11 +73,9 @@ def expert_config(preset: str = "cpu", **ppo_overrides) -> ml_collections.Config
 
 
 def config_from_dict(d: dict) -> ml_collections.ConfigDict:
-    """A saved ``config.json`` back into a ConfigDict (tuples restored where JSON made lists)."""
-    config = ml_collections.ConfigDict(d)
-    for name in ("policy_hidden", "value_hidden"):
-        config.ppo[name] = tuple(config.ppo[name])
-    return config
+    """A saved ``config.json`` back into a ConfigDict (JSON lists where tuples were;
+    ``build_expert`` turns them back into tuples where it matters)."""
+    return ml_collections.ConfigDict(d)
 
 
 def _ppo_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
@@ -341,12 +339,13 @@ def evaluate_expert(
         "play_seconds": play_s,
     }
     if video_clip is not None or video_path is not None:
-        summary["video"] = str(_write_video(expert, qpos, ref_pos, steps_per_clip, video_clip, video_path, out))
+        frames = {row["clip"]: row["frames"] for row in per_clip}
+        summary["video"] = str(_write_video(expert, qpos, frames, video_clip, video_path, out))
     return summary
 
 
-def _write_video(expert: Expert, qpos, ref_pos, steps_per_clip, clip_name, path, out) -> Path:
-    """Simulation (left) next to the reference (right) for one clip."""
+def _write_video(expert: Expert, qpos, frames: dict[str, int], clip_name, path, out) -> Path:
+    """Simulation (left) next to the reference (right) for one clip's played frames."""
     from physhmr_jax.humanoid.render import render_qpos, write_side_by_side
     from physhmr_jax.humanoid.simulation import qpos_qvel_from_state
 
@@ -355,7 +354,7 @@ def _write_video(expert: Expert, qpos, ref_pos, steps_per_clip, clip_name, path,
     if clip_name not in names:
         raise ValueError(f"clip {clip_name!r} is not among the evaluated clips {names}")
     i = names.index(clip_name)
-    n = steps_per_clip[i]
+    n = frames[clip_name]
     times = jnp.arange(n, dtype=jnp.float32) * expert.env.dt
     ref = expert.motion_lib.state_at(jnp.full((n,), i, jnp.int32), times)
     ref_qpos = np.asarray(qpos_qvel_from_state(ref)[0])

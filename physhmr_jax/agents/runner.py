@@ -149,6 +149,12 @@ def unreplicate_seed(training_state: ppo.TrainingState, seed: int) -> ppo.Traini
 # The loop.
 
 
+def _checkpoint_items(state: LoopState) -> dict[str, Any]:
+    """The checkpoint's items: ``training_state`` alone (what evaluation restores) and the
+    ``rollout`` (environments mid-episode and keys, what an exact resume also needs)."""
+    return {"training_state": state.training_state, "rollout": {"env_state": state.env_state, "key": state.key}}
+
+
 def _is_main_process() -> bool:
     return jax.process_index() == 0
 
@@ -186,13 +192,7 @@ def run_training(
     start_iteration = checkpoints.latest_iteration() if resume else None
     if start_iteration is not None:
         abstract = trainer.abstract_state(motion_lib)
-        items, meta = checkpoints.restore(
-            start_iteration,
-            {
-                "training_state": abstract.training_state,
-                "rollout": {"env_state": abstract.env_state, "key": abstract.key},
-            },
-        )
+        items, meta = checkpoints.restore(start_iteration, _checkpoint_items(abstract))
         loop_state = LoopState(items["training_state"], items["rollout"]["env_state"], items["rollout"]["key"])
         wall_offset_s = float(meta["wall_time_s"])
     else:
@@ -215,14 +215,7 @@ def run_training(
 
     def save(it: int) -> None:
         meta = {"iteration": it, "wall_time_s": wall_offset_s + time.perf_counter() - start, "seed": seed}
-        checkpoints.save(
-            it,
-            {
-                "training_state": loop_state.training_state,
-                "rollout": {"env_state": loop_state.env_state, "key": loop_state.key},
-            },
-            meta,
-        )
+        checkpoints.save(it, _checkpoint_items(loop_state), meta)
         # The next step donates these buffers: let orbax finish reading them first (a save
         # is a few MB to a few hundred MB, every ``checkpoint_every`` iterations).
         checkpoints.wait()

@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from physhmr_jax.agents import expert as expert_lib
-from physhmr_jax.agents import runner, sharding
+from physhmr_jax.agents import ppo, runner, sharding
 
 
 def _env_only(expert: expert_lib.Expert, num_envs: int, horizon: int, iterations: int) -> dict:
@@ -57,8 +57,7 @@ def _env_only(expert: expert_lib.Expert, num_envs: int, horizon: int, iterations
 
 def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: int = 3) -> dict:
     overrides = {"num_envs": num_envs, "num_seeds": 1}
-    config = expert_lib.expert_config(preset)
-    cfg = config.ppo
+    cfg = ppo.get_config(preset)
     batch = num_envs * cfg.horizon
     if batch % cfg.minibatch_size:  # keep the preset's minibatch size when it divides
         overrides["minibatch_size"] = batch // max(1, round(batch / cfg.minibatch_size))
