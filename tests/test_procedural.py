@@ -1,5 +1,7 @@
 """Procedural motion library: validity, determinism, joint ranges, foot grounding and skating."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,11 +15,13 @@ from physhmr_jax.motion.clip import load_clip
 from physhmr_jax.motion.procedural import (
     MOTION_TYPES,
     PARAMETER_RANGES,
+    PLANNERS,
     generate_clip,
     generate_library,
     parameter_ranges,
     write_library,
 )
+from physhmr_jax.motion.procedural.params import PARAMS_TYPES, sample_params
 
 SEEDS = (0, 1, 2)
 GROUNDED_TYPES = ("walk", "turn", "sidestep", "squat", "reach", "wave")
@@ -53,6 +57,25 @@ def test_at_least_six_types_with_ranges():
     assert parameter_ranges("run")["speed_mps"] == (2.5, 3.5)
     with pytest.raises(ValueError, match="unknown motion type"):
         generate_clip("moonwalk", seed=0)
+
+
+def test_every_type_has_a_planner_and_a_typed_record():
+    assert set(PLANNERS) == set(PARAMS_TYPES) == set(MOTION_TYPES)
+    for motion_type in MOTION_TYPES:
+        fields = {f.name for f in dataclasses.fields(PARAMS_TYPES[motion_type])}
+        assert set(PARAMETER_RANGES[motion_type]) | {"sign"} <= fields, motion_type
+        params, _ = sample_params(motion_type, 0, 1.0)
+        for name, (lo, hi) in PARAMETER_RANGES[motion_type].items():
+            assert lo <= getattr(params, name) <= hi, (motion_type, name)
+
+
+def test_lengths_scale_with_the_body():
+    # The same stream at twice the leg length: every *_m parameter doubles, the rest stay.
+    small, _ = sample_params("jump", 5, 1.0)
+    large, _ = sample_params("jump", 5, 2.0)
+    for name in PARAMETER_RANGES["jump"]:
+        factor = 2.0 if name.endswith("_m") else 1.0
+        assert getattr(large, name) == factor * getattr(small, name), name
 
 
 @pytest.mark.parametrize("motion_type", MOTION_TYPES)

@@ -18,7 +18,8 @@ as ``v_ours = C v_smpl`` with ``C`` the rotation ours = (z_s, x_s, y_s). Hence
 
 The 69 hinge angles are the intrinsic x-y-z Euler angles of ``C R C^T`` (``R = Rx Ry Rz``,
 ``skeleton.py``), chosen per frame between the two equivalent Euler triples as the one
-closest to the previous frame (the first frame: closest to zero). That keeps a 120 deg
+closest to the previous frame (the first frame: closest to zero), by
+:func:`~physhmr_jax.geometry.rotations_np.continuous_euler_xyz`. That keeps a 120 deg
 knee flexion as (0, 120, 0) rather than (180, 60, 180) and unwraps the angles over time.
 
 Pelvis position. SMPL rotates the body about its pelvis joint ``J0`` (shape dependent,
@@ -35,50 +36,18 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
+from physhmr_jax.geometry.rotations_np import Y_UP_TO_OURS, continuous_euler_xyz, continuous_quat_wxyz, rotvec_to_matrix
 from physhmr_jax.humanoid.skeleton import NUM_BODIES, SMPL_INDEX, Skeleton, mean_skeleton
 from physhmr_jax.motion.clip import Clip, MotionFileError
 
 # SMPL canonical (y up, facing +z, left +x) -> ours (z up, facing +x, left +y).
-SMPL_TO_OURS = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+SMPL_TO_OURS = Y_UP_TO_OURS
 # Pelvis joint J0 of the SMPL neutral mean shape, model coordinates (metres).
 SMPL_MEAN_PELVIS_M = np.array([-0.0018, -0.2233, 0.0282])
 SMPL_BODY_WIDTH = 66  # root + 21 body joints, the part SMPL, SMPL-H and SMPL-X share
 POSE_WIDTHS = {72: "SMPL", 156: "SMPL-H", 165: "SMPL-X", 66: "SMPL body (root + 21 joints)"}
 FRAMERATE_KEYS = ("mocap_framerate", "mocap_frame_rate")
-
-
-def _wrap(angle_rad: np.ndarray) -> np.ndarray:
-    return (angle_rad + np.pi) % (2.0 * np.pi) - np.pi
-
-
-def continuous_euler_xyz(rotations: np.ndarray) -> np.ndarray:
-    """[T, N, 3, 3] rotation matrices -> [T, N, 3] intrinsic x-y-z Euler angles, continuous in T.
-
-    Each rotation has two Euler triples, (a, b, c) and (a + pi, pi - b, c + pi); per frame
-    the one nearest the previous frame's angles (modulo 2 pi) is kept, starting near zero.
-    """
-    t, n = rotations.shape[:2]
-    primary = Rotation.from_matrix(rotations.reshape(-1, 3, 3)).as_euler("XYZ").reshape(t, n, 3)
-    alternate = _wrap(primary * np.array([1.0, -1.0, 1.0]) + np.pi)
-    out = np.empty_like(primary)
-    prev = np.zeros((n, 3))
-    for i in range(t):
-        cands = prev + _wrap(np.stack([primary[i], alternate[i]]) - prev)  # [2, N, 3]
-        dist = np.sum((cands - prev) ** 2, axis=-1)  # [2, N]
-        prev = np.where((dist[1] < dist[0])[:, None], cands[1], cands[0])
-        out[i] = prev
-    return out
-
-
-def _continuous_quat_wxyz(rotations: Rotation) -> np.ndarray:
-    """Rotations over time -> [T, 4] wxyz quaternions without sign flips between frames."""
-    xyzw = rotations.as_quat()
-    wxyz = np.concatenate([xyzw[:, 3:], xyzw[:, :3]], axis=-1)
-    first = 1.0 if wxyz[0, 0] >= 0.0 else -1.0  # w >= 0 at the start
-    flips = np.concatenate([[first], np.sign(np.sum(wxyz[1:] * wxyz[:-1], axis=-1) + 1e-12)])
-    return wxyz * np.cumprod(flips)[:, None]
 
 
 def smpl_pose_to_humanoid(poses: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,11 +61,11 @@ def smpl_pose_to_humanoid(poses: np.ndarray, trans: np.ndarray) -> tuple[np.ndar
       root_pos_m [T, 3], root_quat [T, 4] (wxyz), dof [T, 69].
     """
     t = poses.shape[0]
-    mats = Rotation.from_rotvec(poses.reshape(-1, 3)).as_matrix().reshape(t, NUM_BODIES, 3, 3)
-    root = Rotation.from_matrix(mats[:, 0] @ SMPL_TO_OURS.T)
+    mats = rotvec_to_matrix(poses.reshape(t, NUM_BODIES, 3))
+    root = mats[:, 0] @ SMPL_TO_OURS.T
     local = SMPL_TO_OURS @ mats[:, list(SMPL_INDEX[1:])] @ SMPL_TO_OURS.T  # our bodies 1..23
     dof = continuous_euler_xyz(local).reshape(t, 3 * (NUM_BODIES - 1))
-    return trans + SMPL_MEAN_PELVIS_M, _continuous_quat_wxyz(root), dof
+    return trans + SMPL_MEAN_PELVIS_M, continuous_quat_wxyz(root), dof
 
 
 def load_amass(path: str | os.PathLike, *, skeleton: Skeleton | None = None) -> Clip:
@@ -106,25 +75,7 @@ def load_amass(path: str | os.PathLike, *, skeleton: Skeleton | None = None) -> 
     :class:`MotionFileError` naming the file and the problem.
     """
     path = Path(path)
-    if not path.is_file():
-        raise MotionFileError(path, "no such file")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            keys = sorted(data.files)
-            rate_key = next((k for k in FRAMERATE_KEYS if k in keys), None)
-            missing = [k for k in ("poses", "trans") if k not in keys] + ([] if rate_key else [FRAMERATE_KEYS[0]])
-            if missing:
-                raise MotionFileError(
-                    path,
-                    f"not an AMASS motion: missing key(s) {missing} (has {keys}); expected 'poses', "
-                    f"'trans' and 'mocap_framerate' (or 'mocap_frame_rate')",
-                )
-            arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("poses", "trans", rate_key)}
-    except MotionFileError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise MotionFileError(path, f"cannot read as .npz ({err})") from None
-    poses, trans, rate = arrays["poses"], arrays["trans"], arrays[rate_key]
+    poses, trans, rate, rate_key = _read_arrays(path)
 
     if poses.ndim != 2 or poses.shape[1] not in POSE_WIDTHS:
         widths = ", ".join(f"(T, {w}) {name}" for w, name in POSE_WIDTHS.items())
@@ -161,6 +112,29 @@ def load_amass(path: str | os.PathLike, *, skeleton: Skeleton | None = None) -> 
         source=str(path),
     )
     return clip.validate(path)
+
+
+def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """``poses``, ``trans`` and the frame rate (float64) of an AMASS ``.npz``, and the rate's key."""
+    if not path.is_file():
+        raise MotionFileError(path, "no such file")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys = sorted(data.files)
+            rate_key = next((k for k in FRAMERATE_KEYS if k in keys), None)
+            missing = [k for k in ("poses", "trans") if k not in keys] + ([] if rate_key else [FRAMERATE_KEYS[0]])
+            if missing:
+                raise MotionFileError(
+                    path,
+                    f"not an AMASS motion: missing key(s) {missing} (has {keys}); expected 'poses', "
+                    f"'trans' and 'mocap_framerate' (or 'mocap_frame_rate')",
+                )
+            arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("poses", "trans", rate_key)}
+    except MotionFileError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise MotionFileError(path, f"cannot read as .npz ({err})") from None
+    return arrays["poses"], arrays["trans"], arrays[rate_key], rate_key
 
 
 def write_amass_npz(

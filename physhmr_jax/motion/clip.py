@@ -1,6 +1,6 @@
 """The project's motion format: one retargeted clip on the SMPL-topology humanoid.
 
-A clip file is an ``.npz`` with (DESIGN.md, "Formats"):
+A clip file is an ``.npz`` with:
   ``fps`` scalar, ``root_pos (T,3)`` metres (world, z up), ``root_quat (T,4)`` wxyz,
   ``dof (T,69)`` hinge angles in radians (see ``humanoid/skeleton.py`` for the order),
   ``skeleton (24,3)`` bone offsets in metres, and optionally ``source`` (a string) and
