@@ -33,9 +33,8 @@ def run_demo(
     import jax
     import jax.numpy as jnp
 
-    from physhmr_jax.humanoid import simulation
+    from physhmr_jax.humanoid import mjcf, simulation
     from physhmr_jax.humanoid.kinematics import forward_kinematics
-    from physhmr_jax.humanoid.mjcf import HumanoidConfig
     from physhmr_jax.humanoid.render import render_qpos
     from physhmr_jax.motion.clip import load_clips
     from physhmr_jax.motion.library import build_motion_lib
@@ -53,7 +52,7 @@ def run_demo(
     print(f"[demo] {len(clips)} clip(s): {', '.join(names)}; playing '{clip_name}'")
 
     lib = build_motion_lib(clips)
-    humanoid = simulation.make_humanoid(clip.skeleton, HumanoidConfig(contacts=contacts))
+    humanoid = simulation.make_humanoid(clip.skeleton, mjcf.default_config(contacts=contacts))
     steps = int(round(min(seconds, clip.duration_s) / humanoid.control_dt_s))
     times = jnp.arange(steps + 1) * humanoid.control_dt_s
     ref = jax.jit(lambda t: lib.state_at(jnp.full_like(t, clip_id, dtype=jnp.int32), t))(times)

@@ -41,13 +41,22 @@ def standing_clip():
 
 
 def humanoid_case():
-    """(env, motion_lib, config): the smoke preset on the standing clip."""
+    """(training env, motion_lib, config): the smoke preset on the standing clip."""
     from physhmr_jax.agents import ppo
-    from physhmr_jax.envs import imitation
+    from physhmr_jax.envs import imitation, wrappers
     from physhmr_jax.humanoid.simulation import make_humanoid
     from physhmr_jax.motion.library import build_motion_lib
 
-    return imitation.ImitationEnv(make_humanoid()), build_motion_lib([standing_clip()]), ppo.get_config("smoke")
+    env = imitation.ImitationEnv(make_humanoid())
+    env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
+    return env, build_motion_lib([standing_clip()]), ppo.get_config("smoke")
+
+
+def make_trainer(env, config, mesh=None):
+    """The driver the expert's training runs, around PPO on ``env``."""
+    from physhmr_jax.agents import ppo, runner
+
+    return runner.Trainer(ppo.make_algorithm(env, config), num_seeds=config.num_seeds, mesh=mesh)
 
 
 def flat_params(params) -> dict[str, np.ndarray]:
@@ -65,19 +74,19 @@ def main(out_dir: Path) -> None:
 
     jax.config.update("jax_compilation_cache_dir", str(REPO / ".cache" / "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 2.0)
-    from physhmr_jax.agents import runner, sharding
+    from physhmr_jax.agents import metric_names, sharding
 
     out_dir.mkdir(parents=True, exist_ok=True)
     env, motion_lib, config = humanoid_case()
-    trainer = runner.Trainer(env, config, sharding.make_mesh())
-    lib = trainer.place_motion_lib(motion_lib)
+    trainer = make_trainer(env, config, sharding.make_mesh())
+    lib = trainer.place_env_data(motion_lib)
     state = trainer.init(jax.random.PRNGKey(0), lib)
     state, metrics = trainer.step(state, lib)
     np.savez(out_dir / "params.npz", **flat_params(sharding.to_host(state.training_state.params)))
     result = {
         "devices": len(jax.devices()),
         "env_state_shards": len(jax.tree.leaves(state.env_state)[0].sharding.device_set),
-        "reward_mean": float(sharding.to_host(metrics["rollout/reward_mean"])[0]),
+        "reward_mean": float(sharding.to_host(metrics[metric_names.REWARD_MEAN])[0]),
     }
     (out_dir / "result.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

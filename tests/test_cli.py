@@ -56,3 +56,16 @@ def test_help_lists_groups(capsys):
     out = capsys.readouterr().out
     for group in ("humanoid", "motion", "bench", "demo"):
         assert group in out
+
+
+def test_humanoid_info_json_is_quiet_on_stderr():
+    """A fresh process prints the JSON and nothing else (MJX's 'Failed to import warp' lines
+    are dropped by physhmr_jax.humanoid.quiet_mjx)."""
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "physhmr_jax.cli", "humanoid", "info", "--json"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert json.loads(proc.stdout)["nu"] == 69

@@ -1,4 +1,8 @@
-"""Person crops, the image encoder, its features and the kinematic baseline (vision/crop.py, vision/encoder.py)."""
+"""Person crops, the image encoder, its features and the kinematic baseline.
+
+Modules: vision/crop.py, vision/encoder_model.py, vision/encoder_train.py,
+vision/encoder_features.py, geometry/root_placement.py.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,14 @@ import pytest
 
 from physhmr_jax import cli
 from physhmr_jax.geometry import rotations as rot
+from physhmr_jax.geometry.root_placement import place_root
 from physhmr_jax.humanoid.skeleton import BODY_INDEX
 from physhmr_jax.motion.procedural import generate_library
-from physhmr_jax.vision import encoder as enc
 from physhmr_jax.vision import synth
 from physhmr_jax.vision.crop import crop_frames, person_boxes, to_crop_coords
+from physhmr_jax.vision.encoder_features import baseline_errors, load_features
+from physhmr_jax.vision.encoder_model import FEATURE_DIM, encode_sample, get_config, init_params, make_encoder
+from physhmr_jax.vision.encoder_train import camera_frame_targets, load_encoder, pelvis_rotation_from_joints
 from physhmr_jax.vision.shards import VideoFileError, load_sample, save_sample
 
 PX = 48
@@ -81,7 +88,7 @@ def test_crop_pads_off_frame_and_boxes_follow_keypoints():
 
 def test_targets_are_root_relative_camera_frame(dataset):
     sample = load_sample(next(dataset.glob("train/*.npz")))
-    joints_rel, root_6d, root_cam = enc.camera_frame_targets(sample)
+    joints_rel, root_6d, root_cam = camera_frame_targets(sample)
     T = sample.num_frames
     assert joints_rel.shape == (T, 24, 3) and root_6d.shape == (T, 6) and root_cam.shape == (T, 3)
     assert np.abs(joints_rel[:, 0]).max() == 0
@@ -97,29 +104,29 @@ def test_targets_are_root_relative_camera_frame(dataset):
 
 def test_pelvis_frame_fallback_turns_with_the_body(dataset):
     joints = load_sample(next(dataset.glob("train/*.npz"))).joints3d[:3].astype(np.float64)
-    R = enc.pelvis_rotation_from_joints(joints)
+    R = pelvis_rotation_from_joints(joints)
     np.testing.assert_allclose(np.einsum("tji,tjk->tik", R, R), np.broadcast_to(np.eye(3), R.shape), atol=1e-9)
     np.testing.assert_allclose(np.linalg.det(R), 1.0, atol=1e-9)
     # y points from the right hip to the left hip.
     hips = joints[:, BODY_INDEX["L_Hip"]] - joints[:, BODY_INDEX["R_Hip"]]
     assert (np.einsum("ti,ti->t", R[..., 1], hips) > 0).all()
     turn = np.asarray(rot.quat_to_matrix(rot.quat_from_axis_angle(jnp.array([0.0, 0.0, 1.0]), jnp.array(0.7))))
-    turned = enc.pelvis_rotation_from_joints(joints @ turn.T + np.array([1.0, 2.0, 0.0]))
+    turned = pelvis_rotation_from_joints(joints @ turn.T + np.array([1.0, 2.0, 0.0]))
     np.testing.assert_allclose(turned, turn @ R, atol=1e-5)
 
 
 def test_encoder_output_shapes():
-    config = enc.get_config("tiny")
-    model = enc.make_encoder(config)
-    params = enc.init_params(model, config, jax.random.PRNGKey(0))
+    config = get_config("tiny")
+    model = make_encoder(config)
+    params = init_params(model, config, jax.random.PRNGKey(0))
     crops = np.random.default_rng(0).integers(0, 255, (3, config.crop_px, config.crop_px, 3), dtype=np.uint8)
     out = jax.jit(model.apply)({"params": params}, crops)
-    assert out.features.shape == (3, enc.FEATURE_DIM) and out.features.dtype == jnp.float32
+    assert out.features.shape == (3, FEATURE_DIM) and out.features.dtype == jnp.float32
     assert out.joints_rel_cam.shape == (3, 24, 3) and out.root_6d_cam.shape == (3, 6)
     assert float(jnp.abs(out.joints_rel_cam[:, 0]).max()) == 0.0
     assert bool(jnp.isfinite(out.features).all())
     with pytest.raises(ValueError, match="unknown encoder preset"):
-        enc.get_config("huge")
+        get_config("huge")
 
 
 # ----------------------------------------------------------------------------- training, features, eval (CLI)
@@ -146,8 +153,8 @@ def test_tiny_training_features_and_eval(dataset, tmp_path, capsys):
     assert np.isfinite(after.features).all() and after.features.std() > 0
     np.testing.assert_array_equal(after.kp2d, before.kp2d)
     np.testing.assert_array_equal(after.frames, before.frames)
-    model, params, cfg = enc.load_encoder(run)  # features are the model's, frame by frame
-    np.testing.assert_allclose(enc.encode_sample(model, params, cfg, after).features, after.features, atol=1e-5)
+    model, params, cfg = load_encoder(run)  # features are the model's, frame by frame
+    np.testing.assert_allclose(encode_sample(model, params, cfg, after).features, after.features, atol=1e-5)
 
     capsys.readouterr()
     assert cli.main(["encoder", "eval", "--encoder", str(run), "--data", str(dataset), "--json"]) == 0
@@ -174,11 +181,11 @@ def test_cli_errors_name_the_file(tmp_path, capsys):
 def test_features_of_any_width_round_trip_and_are_optional(clean_sample, tmp_path):
     assert clean_sample.features is None
     with pytest.raises(VideoFileError, match="encoder features"):
-        enc.load_features(clean_sample)
+        load_features(clean_sample)
     T = clean_sample.num_frames
     other = dataclasses.replace(clean_sample, features=np.arange(T * 7, dtype=np.float64).reshape(T, 7))
     loaded = load_sample(save_sample(tmp_path / "f.npz", other))
-    assert enc.load_features(loaded).shape == (T, 7) and loaded.features.dtype == np.float32
+    assert load_features(loaded).shape == (T, 7) and loaded.features.dtype == np.float32
     with pytest.raises(VideoFileError, match="'features' has shape"):
         save_sample(tmp_path / "bad.npz", dataclasses.replace(clean_sample, features=np.zeros((T + 1, 7))))
     # Synthetic shards carry the root's world orientation (optional key, unit wxyz).
@@ -201,27 +208,27 @@ def test_root_on_pelvis_ray_hand_worked():
     P = np.array([[[0, 0, 0], [1, 0, 0], [0, -0.5, 0.5]]], np.float64)
     kp = np.array([[[50, 50], [70, 50], [50, 50 - 100 * 0.5 / 5.5]]])
     conf = np.ones((1, 3))
-    root, solved = enc.place_root(P, kp, conf, K)
+    root, solved = place_root(P, kp, conf, K)
     np.testing.assert_allclose(root, [[0, 0, 5]], atol=1e-5)
     assert solved.all()
     # A skeleton 10% too big seen at the same pixels sits 10% farther: a scales by 1.1.
-    np.testing.assert_allclose(enc.place_root(1.1 * P, kp, conf, K)[0], [[0, 0, 5.5]], atol=1e-5)
+    np.testing.assert_allclose(place_root(1.1 * P, kp, conf, K)[0], [[0, 0, 5.5]], atol=1e-5)
     # Without the pelvis keypoint the free least squares finds the same exact root.
-    np.testing.assert_allclose(enc.place_root(P, kp, np.array([[0.0, 1, 1]]), K)[0], [[0, 0, 5]], atol=1e-5)
+    np.testing.assert_allclose(place_root(P, kp, np.array([[0.0, 1, 1]]), K)[0], [[0, 0, 5]], atol=1e-5)
     # A frame without enough keypoints copies its neighbour.
     P2, kp2 = np.concatenate([P, P]), np.concatenate([kp, kp])
-    root, solved = enc.place_root(P2, kp2, np.array([[1.0, 1, 1], [0, 0, 1]]), K)
+    root, solved = place_root(P2, kp2, np.array([[1.0, 1, 1], [0, 0, 1]]), K)
     assert solved.tolist() == [True, False]
     np.testing.assert_allclose(root, [[0, 0, 5], [0, 0, 5]], atol=1e-5)
 
 
 def test_baseline_is_exact_for_the_true_pose(clean_sample):
-    joints_rel, _, _ = enc.camera_frame_targets(clean_sample)
-    errors = enc.baseline_errors(joints_rel, clean_sample)
+    joints_rel, _, _ = camera_frame_targets(clean_sample)
+    errors = baseline_errors(joints_rel, clean_sample)
     for key in ("mpjpe_m", "pa_mpjpe_m", "g_mpjpe_m", "root_error_m"):
         assert errors[key].shape == (clean_sample.num_frames,)
         assert errors[key].max() < 1e-3, (key, errors[key].max())  # float32 keypoints: sub-mm
     # A 1 cm error on every non-root joint costs 23/24 cm of MPJPE.
     shifted = joints_rel.copy()
     shifted[:, 1:, 0] += 0.01
-    np.testing.assert_allclose(enc.baseline_errors(shifted, clean_sample)["mpjpe_m"], 0.01 * 23 / 24, atol=1e-5)
+    np.testing.assert_allclose(baseline_errors(shifted, clean_sample)["mpjpe_m"], 0.01 * 23 / 24, atol=1e-5)

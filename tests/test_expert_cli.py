@@ -24,7 +24,9 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     args = ["train", "expert", "--preset", "smoke", "--motions", str(motions), "--out", str(run),
             "--iterations", "3", "--checkpoint-every", "2", "--no-progress"]  # fmt: skip
     assert cli.main(args) == 0
-    summary = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)  # stdout is the JSON summary alone; the log goes to stderr
+    assert "[train expert] 1 clip(s)" in captured.err
     assert summary["iterations"] == 3 and summary["env_steps"] == 3 * 8 * 8
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["2", "3"]
     config = json.loads((run / "config.json").read_text())
@@ -42,11 +44,17 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["clips"] == 1 and result["iteration"] == 3
     row = result["per_clip"][0]
-    # 10 s clip at 30 Hz: 301 frames; the last is where the env truncates, so 300 are played.
-    assert row["clip"] == "stand_glide" and 290 <= row["frames"] <= 301
+    # 10 s clip at 30 Hz: 301 frames, every one played (the plain env never resets).
+    assert row["clip"] == "stand_glide" and row["frames"] == 301
     assert 0.0 <= result["success_rate"] <= 1.0
     for key in ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm"):
         assert np.isfinite(result[key]) and 0.0 < result[key] < 2000.0, (key, result[key])
     # PA-MPJPE removes rotation, translation and scale: never above MPJPE on the same frames.
     assert result["pa_mpjpe_mm"] <= result["mpjpe_mm"] + 1e-3
     assert video.stat().st_size > 5_000
+
+    # A bad --set value is one line naming the key, the value and the expected type.
+    bad = ["train", "expert", "--preset", "smoke", "--out", str(tmp_path / "bad"), "--set", "ppo.learning_rate=abc"]
+    assert cli.main(bad) == cli.EXIT_USER_ERROR
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --set ppo.learning_rate=abc: expected a number (like 0.0001), got a string", err

@@ -4,6 +4,7 @@ import json
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import mujoco
 import numpy as np
 import pytest
@@ -55,8 +56,8 @@ def test_structure_and_info():
 
 def test_contact_options_and_gains():
     feet = mjcf.build_model()
-    every = mjcf.build_model(config=mjcf.HumanoidConfig(contacts="all"))
-    selfc = mjcf.build_model(config=mjcf.HumanoidConfig(contacts="all", self_collision=True))
+    every = mjcf.build_model(config=mjcf.default_config(contacts="all"))
+    selfc = mjcf.build_model(config=mjcf.default_config(contacts="all", self_collision=True))
     assert every.npair == every.ngeom - 1  # every body geom against the floor
     assert selfc.npair > every.npair
     kp = feet.actuator_gainprm[:, 0]
@@ -71,6 +72,31 @@ def test_contact_options_and_gains():
     r = mjcf.joint_ranges_rad().reshape(23, 3, 2)
     np.testing.assert_allclose(r[BODY_NAMES.index("R_Hip") - 1, 0], -r[BODY_NAMES.index("L_Hip") - 1, 0, ::-1])
     np.testing.assert_allclose(r[BODY_NAMES.index("R_Hip") - 1, 1], r[BODY_NAMES.index("L_Hip") - 1, 1])
+
+
+def test_default_config_overrides():
+    config = mjcf.default_config(contacts="all", contact_solref=(0.011, 1.0))
+    assert config.contacts == "all" and config.contact_solref == [0.011, 1.0]  # a tuple is stored as a list
+    assert mjcf.contact_solref(config) == (0.011, 1.0)
+    # Unset solref is derived: (2 * timestep_s, 1) = (2/180 s, 1) at the default step.
+    assert mjcf.contact_solref(mjcf.default_config()) == pytest.approx((2.0 / 180.0, 1.0))
+    with pytest.raises(KeyError, match=r"unknown humanoid config key\(s\) \['contact'\]"):
+        mjcf.default_config(contact="all")
+    with pytest.raises(TypeError):
+        mjcf.default_config(contact_solref="soft")
+    with pytest.raises(AttributeError):
+        config.no_such_setting = 1  # locked
+
+
+@pytest.mark.parametrize("overrides", [{}, {"contact_solref": [0.011, 1.0], "contacts": "all"}])
+def test_config_json_round_trip_builds_the_same_model(overrides):
+    config = mjcf.default_config(**overrides)
+    loaded = json.loads(json.dumps(config.to_dict()))
+    restored = ml_collections.ConfigDict(loaded)
+    restored.lock()  # ConfigDict equality also compares the lock
+    assert restored == config
+    assert mjcf.default_config(**loaded) == config
+    assert mjcf.build_mjcf(config=restored) == mjcf.build_mjcf(config=config)
 
 
 def test_standing_pose_rests_on_the_floor():

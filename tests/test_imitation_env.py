@@ -1,15 +1,19 @@
-"""ImitationEnv: reset at the reference, observation layout, rewards, termination, auto-reset.
+"""ImitationEnv: reset at the reference, observation layout, rewards, termination; the
+training wrappers around it: auto-reset, time limit, NaN reset.
 
 Every test shares one env, one motion library and one batch size (4), so the jitted
-``reset_to`` and ``step`` compile once for the module (the last test checks it).
+``reset_to`` and ``step`` (plain and wrapped) compile once for the module (the last test
+checks it).
 """
+
+from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from physhmr_jax.envs import imitation
+from physhmr_jax.envs import imitation, wrappers
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.humanoid.simulation import make_humanoid
 from physhmr_jax.humanoid.skeleton import BODY_INDEX, mean_skeleton, standing_dof
@@ -54,6 +58,14 @@ def batched(env):
     return imitation.make_vmapped(env)
 
 
+@pytest.fixture(scope="module")
+def training(env):
+    """The training env (episode wrappers) over a batch: start from plain states, step."""
+    wrapped = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
+    step = jax.jit(jax.vmap(wrapped.step, in_axes=(0, 0, None)))
+    return SimpleNamespace(env=wrapped, start=jax.jit(jax.vmap(wrapped.start)), step=step)
+
+
 def _keys(seed=0):
     return jax.random.split(jax.random.PRNGKey(seed), BATCH)
 
@@ -88,7 +100,7 @@ def test_reset_is_the_reference_state(env, lib, batched):
     np.testing.assert_allclose(states.data.xpos[:, 1:], ref.body_pos, atol=1e-3)
     assert states.obs.shape == (BATCH, env.observation_size)
     assert np.isfinite(np.asarray(states.obs)).all()
-    assert np.all(np.asarray(states.step_count) == 0) and np.all(np.asarray(states.done) == 0)
+    assert np.all(np.asarray(states.terminated) == 0) and np.all(np.asarray(states.truncated) == 0)
     # RSI times lie in [0, duration - dt].
     assert np.all((np.asarray(states.time_s) >= 0) & (np.asarray(states.time_s) <= 3.0 - env.dt + 1e-6))
 
@@ -128,48 +140,68 @@ def test_rewards_at_and_near_the_reference(env, lib, batched):
     np.testing.assert_allclose(terms["rot"], 0.3, atol=1e-5)
 
 
-def test_termination_and_auto_reset(env, lib, batched):
+def test_plain_env_reports_termination_and_goes_on(env, lib, batched):
     states = _reset_to(batched, lib)
     # Env 1's root 0.3 m from the reference: every body is > 0.25 m away after one step.
     states = states.replace(data=states.data.replace(qpos=states.data.qpos.at[1, 0].add(0.3)))
     out = batched.step(states, _reference_action(env, lib, states), lib)
     np.testing.assert_array_equal(out.terminated, [0, 1, 0, 0])
+    np.testing.assert_array_equal(out.truncated, [0, 0, 0, 0])
+    assert float(out.metrics[imitation.BODY_DISTANCE_MAX][1]) > 0.25
+    # No reset: every env, the failed one too, is one control step further in its clip.
+    np.testing.assert_array_equal(out.clip_id, states.clip_id)
+    np.testing.assert_allclose(out.time_s, states.time_s + env.dt, atol=1e-6)
+    assert float(jnp.abs(out.data.qpos[1, :2] - states.data.qpos[1, :2]).max()) < 0.05
+
+
+def test_wrapper_terminates_and_resets(env, lib, batched, training):
+    states = _reset_to(batched, lib)
+    states = states.replace(data=states.data.replace(qpos=states.data.qpos.at[1, 0].add(0.3)))
+    wrapped = training.start(states)
+    out = training.step(wrapped, _reference_action(env, lib, states), lib)
+    np.testing.assert_array_equal(out.terminated, [0, 1, 0, 0])
     np.testing.assert_array_equal(out.done, [0, 1, 0, 0])
     np.testing.assert_array_equal(out.truncated, [0, 0, 0, 0])
-    assert float(out.metrics["body_distance_max_m"][1]) > 0.25
+    np.testing.assert_array_equal(out.episode_steps, [1, 1, 1, 1])
     # Auto-reset: the finished env already starts a new episode, the others go on.
     np.testing.assert_array_equal(out.step_count, [1, 0, 1, 1])
     assert np.isfinite(np.asarray(out.obs)).all() and np.isfinite(np.asarray(out.final_obs)).all()
     assert not np.allclose(out.obs[1], out.final_obs[1])
     np.testing.assert_array_equal(out.obs[np.array([0, 2, 3])], out.final_obs[np.array([0, 2, 3])])
-    ref = lib.state_at(out.clip_id, out.time_s)
-    np.testing.assert_allclose(out.data.xpos[1, 1:], ref.body_pos[1], atol=1e-3)
-    out2 = batched.step(out, _reference_action(env, lib, out), lib)
+    np.testing.assert_array_equal(out.obs, out.inner.obs)
+    ref = lib.state_at(out.inner.clip_id, out.inner.time_s)
+    np.testing.assert_allclose(out.inner.data.xpos[1, 1:], ref.body_pos[1], atol=1e-3)
+    out2 = training.step(out, _reference_action(env, lib, out.inner), lib)
     np.testing.assert_array_equal(out2.step_count, [2, 1, 2, 2])
+    # The return of an episode is the sum of its rewards.
+    np.testing.assert_allclose(out2.episode_return[0], out.reward[0] + out2.reward[0], rtol=1e-6)
 
 
-def test_truncation_by_episode_length_and_clip_end(env, lib, batched):
+def test_truncation_by_episode_length_and_clip_end(env, lib, batched, training):
     # Env 1 starts half a control step before its clip's last frame (3 s).
     states = _reset_to(batched, lib, times=(0.5, 3.0 - 0.5 * env.dt, 0.5, 0.5))
-    states = states.replace(step_count=states.step_count.at[0].set(env.config.episode_length_steps - 1))
-    out = batched.step(states, _reference_action(env, lib, states), lib)
+    plain = batched.step(states, _reference_action(env, lib, states), lib)
+    np.testing.assert_array_equal(plain.truncated, [0, 1, 0, 0])  # the env knows only the clip end
+    wrapped = training.start(states)
+    wrapped = wrapped.replace(step_count=wrapped.step_count.at[0].set(env.config.episode_length_steps - 1))
+    out = training.step(wrapped, _reference_action(env, lib, states), lib)
     np.testing.assert_array_equal(out.truncated, [1, 1, 0, 0])
     np.testing.assert_array_equal(out.terminated, [0, 0, 0, 0])
     np.testing.assert_array_equal(out.done, [1, 1, 0, 0])
-    np.testing.assert_array_equal(out.metrics["episode_steps"], [300, 1, 1, 1])
+    np.testing.assert_array_equal(out.episode_steps, [300, 1, 1, 1])
 
 
-def test_nan_is_caught(env, lib, batched):
+def test_nan_is_caught(env, lib, batched, training):
     states = _reset_to(batched, lib)
     states = states.replace(data=states.data.replace(qpos=states.data.qpos.at[0, 10].set(jnp.nan)))
-    out = batched.step(states, jnp.zeros((BATCH, env.action_size)), lib)
-    np.testing.assert_array_equal(out.metrics["nan"], [1, 0, 0, 0])
+    out = training.step(training.start(states), jnp.zeros((BATCH, env.action_size)), lib)
+    np.testing.assert_array_equal(out.metrics[wrappers.NAN], [1, 0, 0, 0])
     assert float(out.terminated[0]) == 1.0 and float(out.done[0]) == 1.0
     assert float(out.reward[0]) == 0.0
     for name, value in out.metrics.items():
         assert np.isfinite(np.asarray(value)).all(), name
     assert np.isfinite(np.asarray(out.obs)).all() and np.isfinite(np.asarray(out.final_obs)).all()
-    assert np.isfinite(np.asarray(out.data.qpos)).all() and int(out.step_count[0]) == 0
+    assert np.isfinite(np.asarray(out.inner.data.qpos)).all() and int(out.step_count[0]) == 0
 
 
 def test_reference_pd_targets_keep_the_humanoid_up(env, lib, batched):
@@ -180,7 +212,7 @@ def test_reference_pd_targets_keep_the_humanoid_up(env, lib, batched):
     for _ in range(15):
         action = _reference_action(env, lib, states) * (1.0 - zero_action_mask)
         states = batched.step(states, action, lib)
-        dones.append(np.asarray(states.done))
+        dones.append(np.asarray(states.terminated))
         rewards.append(np.asarray(states.reward))
     dones, rewards = np.stack(dones), np.stack(rewards)
     assert not dones[:, :2].any(), dones  # the PD-to-reference envs survive 15 steps (0.5 s)
@@ -188,7 +220,7 @@ def test_reference_pd_targets_keep_the_humanoid_up(env, lib, batched):
     assert rewards[:, :2].mean() > 0.7, rewards[:, :2].mean()
 
 
-def test_step_compiled_once(batched):
-    for fn in (batched.step, batched.reset_to):
+def test_step_compiled_once(batched, training):
+    for fn in (batched.step, batched.reset_to, training.step, training.start):
         if hasattr(fn, "_cache_size"):
             assert fn._cache_size() <= 1

@@ -1,4 +1,5 @@
-"""Tests for physhmr_jax.eval.metrics: each expected value is worked out in a comment."""
+"""Tests for physhmr_jax.eval (metrics, physical, summary): each expected value is worked out
+in a comment."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 from physhmr_jax.eval import metrics as M
+from physhmr_jax.eval import physical as P
+from physhmr_jax.eval.summary import summarize
 
 J = 24
 FEET = (3, 7)  # L_Ankle, R_Ankle in the project's body order
@@ -104,7 +107,7 @@ def test_foot_sliding_constant_speed_in_contact():
     # Left foot on the floor sliding at 0.6 m/s at 30 fps: 0.6 / 30 = 0.02 m per frame.
     # Right foot 0.3 m up moves the same way but is not in contact, so it does not count.
     joints = _feet_motion(10, left_z=0.0, right_z=0.3, speed_m_s=0.6, fps=30.0)
-    mean, per_step = M.foot_sliding_m(joints, FEET)
+    mean, per_step = P.foot_sliding_m(joints, FEET)
     np.testing.assert_allclose(mean, 0.02, atol=1e-6)
     np.testing.assert_allclose(per_step, np.full(9, 0.02), atol=1e-6)
 
@@ -112,7 +115,7 @@ def test_foot_sliding_constant_speed_in_contact():
 def test_foot_sliding_lifted_feet_is_zero_not_nan():
     # Both feet 0.3 m up: no contact instance; the mean must be 0 (guarded), not 0/0.
     joints = _feet_motion(10, left_z=0.3, right_z=0.3, speed_m_s=0.6, fps=30.0)
-    mean, per_step = M.foot_sliding_m(joints, FEET)
+    mean, per_step = P.foot_sliding_m(joints, FEET)
     np.testing.assert_allclose(mean, 0.0)
     np.testing.assert_allclose(per_step, np.zeros(9))
 
@@ -122,31 +125,31 @@ def test_foot_sliding_wham_contact_from_ground_truth():
     # slides both at 0.02 m/frame -> WHAM's foot sliding 0.02 m per frame.
     gt = _feet_motion(6, left_z=0.0, right_z=0.0, speed_m_s=0.0, fps=30.0)
     pred = _feet_motion(6, left_z=0.0, right_z=0.0, speed_m_s=0.6, fps=30.0)
-    contact = M.contact_steps_from_displacement(gt, FEET)
+    contact = P.contact_steps_from_displacement(gt, FEET)
     chex.assert_shape(contact, (5, 2))
     assert bool(jnp.all(contact))
-    mean, _ = M.foot_sliding_m(pred, FEET, contact_steps=contact, horizontal=False)
+    mean, _ = P.foot_sliding_m(pred, FEET, contact_steps=contact, horizontal=False)
     np.testing.assert_allclose(mean, 0.02, atol=1e-6)
     # GT feet moving 0.02 m/frame (> 1 cm) are never in contact -> 0.
-    contact = M.contact_steps_from_displacement(pred, FEET)
-    mean, _ = M.foot_sliding_m(pred, FEET, contact_steps=contact, horizontal=False)
+    contact = P.contact_steps_from_displacement(pred, FEET)
+    mean, _ = P.foot_sliding_m(pred, FEET, contact_steps=contact, horizontal=False)
     np.testing.assert_allclose(mean, 0.0)
 
 
 def test_ground_penetration_floating_and_rest_height():
     # Left foot 2 cm below the floor, right foot 10 cm above: the lowest point is 0.02 m deep.
     joints = _feet_motion(4, left_z=-0.02, right_z=0.1, speed_m_s=0.0, fps=30.0)
-    mean, per_frame = M.ground_penetration_m(joints, FEET)
+    mean, per_frame = P.ground_penetration_m(joints, FEET)
     np.testing.assert_allclose(mean, 0.02, atol=1e-6)
     np.testing.assert_allclose(per_frame, np.full(4, 0.02), atol=1e-6)
     # A joint centre that rests 0.025 m above the sole, seen at 0.005 m: also 0.02 m deep.
     joints = _feet_motion(4, left_z=0.005, right_z=0.125, speed_m_s=0.0, fps=30.0)
-    mean, _ = M.ground_penetration_m(joints, FEET, foot_rest_height_m=0.025)
+    mean, _ = P.ground_penetration_m(joints, FEET, foot_rest_height_m=0.025)
     np.testing.assert_allclose(mean, 0.02, atol=1e-6)
     # Floating: both feet at 0.15 m, threshold 0.05 m -> 0.10 m per frame; no penetration.
     joints = _feet_motion(4, left_z=0.15, right_z=0.2, speed_m_s=0.0, fps=30.0)
-    np.testing.assert_allclose(M.floating_m(joints, FEET, float_threshold_m=0.05)[0], 0.10, atol=1e-6)
-    np.testing.assert_allclose(M.ground_penetration_m(joints, FEET)[0], 0.0)
+    np.testing.assert_allclose(P.floating_m(joints, FEET, float_threshold_m=0.05)[0], 0.10, atol=1e-6)
+    np.testing.assert_allclose(P.ground_penetration_m(joints, FEET)[0], 0.0)
 
 
 def test_foot_height_std_over_contact_frames():
@@ -155,10 +158,10 @@ def test_foot_height_std_over_contact_frames():
     # std 0.01 m.
     joints = _feet_motion(6, left_z=0.0, right_z=0.4, speed_m_s=0.0, fps=30.0)
     joints[:, FEET[0], 2] = [0.0, 0.02, 0.0, 0.02, 0.3, 0.3]
-    np.testing.assert_allclose(M.foot_height_std_m(joints, FEET), 0.01, atol=1e-6)
+    np.testing.assert_allclose(P.foot_height_std_m(joints, FEET), 0.01, atol=1e-6)
     # No contact at all -> 0, not NaN.
     joints[:, FEET[0], 2] = 0.3
-    np.testing.assert_allclose(M.foot_height_std_m(joints, FEET), 0.0)
+    np.testing.assert_allclose(P.foot_height_std_m(joints, FEET), 0.0)
 
 
 def test_wa_and_w_mpjpe_of_whole_sequence_similarity_copy_is_zero():
@@ -233,7 +236,7 @@ def test_jit_matches_eager_and_batch_dims_work():
     # The windowed metric, where padding and reshapes could mix sequences, sequence by sequence.
     singles = jnp.stack([M.wa_mpjpe_m(pred[b], gt[b]) for b in range(2)])
     chex.assert_trees_all_close(M.wa_mpjpe_m(pred, gt), singles, atol=1e-6)
-    sliding, per_step = jax.jit(lambda x: M.foot_sliding_m(x, FEET))(pred)
+    sliding, per_step = jax.jit(lambda x: P.foot_sliding_m(x, FEET))(pred)
     chex.assert_shape(sliding, (2,))
     chex.assert_shape(per_step, (2, 129))
 
@@ -242,7 +245,7 @@ def test_summarize_units_and_keys():
     rng = np.random.default_rng(9)
     gt = _random_motion(rng, 120)
     pred = gt + np.array([0.06, 0.08, 0.0], dtype=np.float32)  # rigid 0.1 m offset
-    out = M.summarize(pred, gt, fps=30.0, foot_indices=FEET)
+    out = summarize(pred, gt, fps=30.0, foot_indices=FEET)
     # A constant offset: every aligned, root-relative and derivative error is 0; the global
     # error is 0.1 m = 100 mm, under the 0.5 m failure distance.
     for key in ("mpjpe_mm", "pa_mpjpe_mm", "wa_mpjpe_mm", "w_mpjpe_mm", "accel_error_mm_per_frame2",
@@ -253,7 +256,7 @@ def test_summarize_units_and_keys():
     assert all(isinstance(v, float) and np.isfinite(v) for v in out.values())
     # A 0.6 m/s drift at 30 fps is 0.02 m/frame = 20 mm/frame = 600 mm/s velocity error.
     drift = np.arange(120, dtype=np.float32)[:, None, None] * np.array([0.02, 0.0, 0.0], dtype=np.float32)
-    out = M.summarize(gt + drift, gt, fps=30.0, foot_indices=FEET)
+    out = summarize(gt + drift, gt, fps=30.0, foot_indices=FEET)
     np.testing.assert_allclose(out["vel_error_mm_per_frame"], 20.0, atol=0.01)
     np.testing.assert_allclose(out["vel_error_mm_s"], 600.0, atol=0.5)
 
@@ -261,6 +264,6 @@ def test_summarize_units_and_keys():
 def test_summarize_rejects_bad_input():
     gt = np.zeros((10, J, 3), dtype=np.float32)
     with pytest.raises(ValueError, match="same shape"):
-        M.summarize(gt[:5], gt, fps=30.0, foot_indices=FEET)
+        summarize(gt[:5], gt, fps=30.0, foot_indices=FEET)
     with pytest.raises(ValueError, match="fps"):
-        M.summarize(gt, gt, fps=0.0, foot_indices=FEET)
+        summarize(gt, gt, fps=0.0, foot_indices=FEET)

@@ -19,10 +19,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from distributed_check import humanoid_case
+from distributed_check import humanoid_case, make_trainer
 from flax import struct
 
-from physhmr_jax.agents import losses, networks, ppo, runner, sharding
+from physhmr_jax.agents import acting, losses, networks, ppo, runner, sharding
+from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents.run_dir import Checkpoints
 
 # ------------------------------------------------------------------------------------
@@ -202,6 +203,9 @@ class _ToyState:
     terminated: jax.Array
     truncated: jax.Array
     step_count: jax.Array
+    return_so_far: jax.Array
+    episode_steps: jax.Array
+    episode_return: jax.Array
     key: jax.Array
     metrics: dict
 
@@ -211,6 +215,8 @@ class _ToyEnv:
 
     Fails beyond 1.5 m from the origin; episodes are truncated after 16 steps. With
     ``nan_on_step`` the reward of that step of an episode is NaN when it starts from x > 0.
+    It keeps its own episodes (the training contract, as ``envs/wrappers.py`` provides it
+    for the humanoid), so that a NaN reaches the learner unfiltered.
     """
 
     observation_size = 2
@@ -224,9 +230,11 @@ class _ToyEnv:
         del motion_lib
         key, key_start = jax.random.split(key)
         position = jax.random.uniform(key_start, (2,), minval=-1.0, maxval=1.0)
-        zero = jnp.zeros(())
-        metrics = {"episode_steps": zero, "distance_m": jnp.linalg.norm(position)}
-        return _ToyState(position, position, position, zero, zero, zero, zero, jnp.zeros((), jnp.int32), key, metrics)
+        zero, zero_steps = jnp.zeros(()), jnp.zeros((), jnp.int32)
+        metrics = {"distance_m": jnp.linalg.norm(position)}
+        return _ToyState(
+            position, position, position, zero, zero, zero, zero, zero_steps, zero, zero_steps, zero, key, metrics
+        )
 
     def step(self, state, action, motion_lib):
         position = state.position + 0.2 * jnp.clip(action, -1.0, 1.0)
@@ -253,8 +261,11 @@ class _ToyEnv:
             terminated=failed.astype(jnp.float32),
             truncated=truncated.astype(jnp.float32),
             step_count=pick(fresh.step_count, step_count),
+            return_so_far=pick(0.0, state.return_so_far + reward),
+            episode_steps=step_count,
+            episode_return=state.return_so_far + reward,
             key=key,
-            metrics={"episode_steps": step_count.astype(jnp.float32), "distance_m": distance},
+            metrics={"distance_m": distance},
         )
 
 
@@ -273,49 +284,66 @@ def _toy_config(**overrides):
     return ppo.get_config("smoke", **settings)
 
 
-def test_train_vmapped_seeds_learns_toy_task():
+def _toy_reward(env, training_state, env_state, key, *, deterministic):
+    """Mean reward per step of 32 steps of ``training_state``'s policy (the one rollout)."""
+    config = _toy_config()
+    nets = ppo.make_networks(env, config)
+    policy = acting.make_policy(
+        nets, training_state.params, training_state.normalizer_params, deterministic=deterministic
+    )
+    _, transitions = acting.rollout(acting.batched_step(env, None), policy, env_state, key, 32)
+    return float(transitions.reward.mean())
+
+
+def test_driver_trains_vmapped_seeds_on_toy_task():
     # Wider exploration than PHC's sigma = 0.055 makes the toy learn in a few iterations.
     env, config = _ToyEnv(), _toy_config(log_std_init=-1.0, learning_rate=1e-2)
-    train = ppo.make_train(env, config)
+    algorithm = ppo.make_algorithm(env, config)
+    trainer = runner.Trainer(algorithm, num_seeds=config.num_seeds)
     num_iterations = 40
-    training_state, metrics = train(jax.random.PRNGKey(0), None, num_iterations)
-    chex.assert_shape(metrics["rollout/reward_mean"], (2, num_iterations))
+    state = trainer.init(jax.random.PRNGKey(0), None)
+    history = []
+    for _ in range(num_iterations):
+        state, metrics = trainer.step(state, None)
+        history.append(sharding.to_host(metrics))
+    metrics = {k: np.stack([m[k] for m in history], axis=1) for k in history[0]}
+    training_state = sharding.to_host(state.training_state)
+    chex.assert_shape(metrics[names.REWARD_MEAN], (2, num_iterations))
     chex.assert_shape(training_state.env_steps, (2,))
     np.testing.assert_allclose(training_state.env_steps, 16 * 16 * num_iterations)
     np.testing.assert_array_equal(training_state.iteration, [num_iterations, num_iterations])
     for name, value in metrics.items():
-        assert np.isfinite(np.asarray(value)).all(), name
+        assert np.isfinite(value).all(), name
     # The two seeds are different runs.
     first_kernels = [leaf for leaf in jax.tree.leaves(training_state.params["policy"]) if leaf.ndim == 3][0]
     assert not np.allclose(first_kernels[0], first_kernels[1])
-    reward = np.asarray(metrics["rollout/reward_mean"])
+    reward = metrics[names.REWARD_MEAN]
     print(f"\ntoy reward, first 5 / last 5 iterations: {reward[:, :5].mean(-1)} / {reward[:, -5:].mean(-1)}")
     # Measured: first 5 iterations 0.58 and 0.62, last 5 0.89 for both seeds.
     assert np.all(reward[:, -5:].mean(-1) > 0.8), reward
+    assert trainer._compiled["step"]._cache_size() == 1
 
     # Deterministic evaluation of seed 0 against the zero-mean (random) policy.
-    seed0 = jax.tree.map(lambda x: x[0], training_state)
-    env_state = ppo.reset_envs(env, config, jax.random.PRNGKey(5), None)
-    evaluate = jax.jit(ppo.make_evaluate(env, config, num_steps=32))
-    _, trained = evaluate(seed0, env_state, None, jax.random.PRNGKey(6))
-    _, random = ppo.evaluate_random_policy(env, config, env_state, None, jax.random.PRNGKey(6), num_steps=32)
+    seed0 = runner.unreplicate_seed(training_state, 0)
+    env_state = algorithm.reset(jax.random.PRNGKey(5), None)
+    trained = _toy_reward(env, seed0, env_state, jax.random.PRNGKey(6), deterministic=True)
+    random = _toy_reward(env, ppo.zero_mean_policy(seed0), env_state, jax.random.PRNGKey(6), deterministic=False)
     # Measured: deterministic trained policy 0.94 per step, random policy 0.23.
-    print(
-        f"toy evaluation: trained {float(trained['rollout/reward_mean']):.3f}, random {float(random['rollout/reward_mean']):.3f}"
-    )
-    assert float(trained["rollout/reward_mean"]) > float(random["rollout/reward_mean"]) + 0.2, (trained, random)
+    print(f"toy evaluation: trained {trained:.3f}, random {random:.3f}")
+    assert trained > random + 0.2, (trained, random)
 
 
 def test_nonfinite_transitions_are_masked_and_counted():
     env = _ToyEnv(nan_on_step=3)
     config = _toy_config(num_seeds=1)
-    iteration = jax.jit(ppo.make_train_iteration(env, config))
-    training_state = ppo.init_training_state(env, config, jax.random.PRNGKey(0))
-    env_state = ppo.reset_envs(env, config, jax.random.PRNGKey(1), None)
+    algorithm = ppo.make_algorithm(env, config)
+    iteration = jax.jit(algorithm.iteration)
+    training_state = algorithm.init(jax.random.PRNGKey(0))
+    env_state = algorithm.reset(jax.random.PRNGKey(1), None)
     nonfinite = 0.0
     for i in range(3):
         training_state, env_state, metrics = iteration(training_state, env_state, None, jax.random.PRNGKey(10 + i))
-        nonfinite += float(metrics["rollout/nonfinite_transitions"])
+        nonfinite += float(metrics[names.NONFINITE_TRANSITIONS])
         for name, value in metrics.items():
             assert np.isfinite(float(value)), name
     # About half of the episodes start at x > 0 and every episode reaches step 3.
@@ -335,11 +363,11 @@ BASELINE_ITERATIONS = 20  # the last 20 trained iterations are compared with the
 
 def _pool(metrics_list):
     """Mean reward, termination rate and episode length over several rollouts."""
-    episodes = sum(float(m["rollout/episodes"]) for m in metrics_list)
-    total_length = sum(float(m["rollout/episode_length_mean"]) * float(m["rollout/episodes"]) for m in metrics_list)
+    episodes = sum(float(m[names.EPISODES]) for m in metrics_list)
+    total_length = sum(float(m[names.EPISODE_LENGTH]) * float(m[names.EPISODES]) for m in metrics_list)
     return {
-        "reward": float(np.mean([float(m["rollout/reward_mean"]) for m in metrics_list])),
-        "termination_rate": float(np.mean([float(m["rollout/termination_rate"]) for m in metrics_list])),
+        "reward": float(np.mean([float(m[names.REWARD_MEAN]) for m in metrics_list])),
+        "termination_rate": float(np.mean([float(m[names.TERMINATION_RATE]) for m in metrics_list])),
         "episode_length": total_length / max(episodes, 1.0),
     }
 
@@ -349,8 +377,8 @@ def humanoid_run():
     """Compile the smoke iteration once (the runner's sharded, seed-vmapped step, 1 seed on
     this process's device); train from scratch and measure the random policy."""
     env, motion_lib, config = humanoid_case()
-    trainer = runner.Trainer(env, config)
-    motion_lib = trainer.place_motion_lib(motion_lib)
+    trainer = make_trainer(env, config)
+    motion_lib = trainer.place_env_data(motion_lib)
     fresh = trainer.init(jax.random.PRNGKey(0), motion_lib)
     copy = lambda tree: jax.tree.map(jnp.copy, tree)  # noqa: E731  (step donates its input)
 
@@ -406,9 +434,9 @@ def test_learning_beats_random_policy(humanoid_run):
     assert trained["termination_rate"] < 0.7 * random["termination_rate"], (trained, random)
     assert trained["episode_length"] > 1.5 * random["episode_length"], (trained, random)
     history = humanoid_run["history"]
-    for name in ("sgd/loss", "sgd/approx_kl", "rollout/reward_mean"):
+    for name in (names.sgd_metric("loss"), names.APPROX_KL, names.REWARD_MEAN):
         assert all(np.isfinite(float(m[name])) for m in history), name
-    assert sum(float(m["rollout/nonfinite_transitions"]) for m in history) == 0
+    assert sum(float(m[names.NONFINITE_TRANSITIONS]) for m in history) == 0
     assert float(humanoid_run["training_state"].env_steps) == TRAIN_ITERATIONS * 8 * 8
     assert int(humanoid_run["training_state"].iteration) == TRAIN_ITERATIONS
 
@@ -450,7 +478,7 @@ def test_four_devices_match_one_device(humanoid_run, tmp_path):
     worst = max(float(np.abs(one[k] - four[k]).max()) for k in one)
     print(f"\n1 vs 4 devices: max |param diff| {worst:.2e} (largest param {largest:.2f})")
     assert worst <= 1e-4, worst
-    first_reward = float(humanoid_run["history"][0]["rollout/reward_mean"])
+    first_reward = float(humanoid_run["history"][0][names.REWARD_MEAN])
     np.testing.assert_allclose(result["reward_mean"], first_reward, atol=1e-5)
 
 
@@ -470,7 +498,7 @@ def test_resume_continues_exactly(humanoid_run, tmp_path):
     chex.assert_trees_all_equal(sharding.to_host(straight.env_state.obs), sharding.to_host(resumed.env_state.obs))
     assert [r["iteration"] for r in rows] == [1, 2, 3, 4]
     for a, b in zip(rows, straight_rows, strict=True):
-        assert a["rollout/reward_mean"] == b["rollout/reward_mean"] and a["env_steps"] == b["env_steps"]
+        assert a[names.REWARD_MEAN] == b[names.REWARD_MEAN] and a[names.ENV_STEPS] == b[names.ENV_STEPS]
     # The restored arrays carry the step's shardings: still a single compiled program.
     assert trainer._compiled["step"]._cache_size() == 1
     assert sorted(p.name for p in (tmp_path / "resumed" / "checkpoints").iterdir()) == ["2", "4"]

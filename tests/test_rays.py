@@ -1,4 +1,4 @@
-"""Tests for physhmr_jax.geometry.rays (pixel-as-ray observation of DESIGN.md)."""
+"""Tests for physhmr_jax.geometry.rays (the pixel-as-ray observation of PhysHMR)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for physhmr_jax.vision.video_import and physhmr_jax.vision.shards.
+"""Tests for physhmr_jax.vision.video_import, .video_frames (through import_video) and .shards.
 
 Keypoint files are hand-written here (COCO results JSON, OpenPose per-frame JSON) with the
 irregularities real detectors produce; every one must be filled in *and* counted.

@@ -1,6 +1,6 @@
 """PPO actor and critic: SiLU MLPs, a Gaussian policy with a fixed (or learned) log-std.
 
-PHC's imitation networks (DESIGN.md, "Facts"; PHC ``learning/im_big.yaml``): separate
+PHC's imitation networks (PHC ``learning/im_big.yaml``): separate
 actor and critic MLPs ``[2048, 1536, 1024, 1024, 512, 512]`` with SiLU, a linear mean head
 (no squashing: the environment clips actions to [-1, 1]) and a constant log-std of -2.9
 (sigma = 0.055 in action units) that is not learned.

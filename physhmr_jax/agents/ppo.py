@@ -1,12 +1,15 @@
-"""PPO trainer: one jittable function per training iteration (PureJaxRL shape, brax pieces).
+"""PPO: one jittable function per training iteration (PureJaxRL shape, brax pieces).
 
-``make_train_iteration(env, config)`` returns a pure
-``iteration(training_state, env_state, motion_lib, key) -> (training_state, env_state,
-metrics)`` that holds the whole PPO iteration, so ``jax.jit`` compiles it into one program:
+:func:`make_algorithm` returns the three pure functions the training driver
+(:mod:`physhmr_jax.agents.runner`) runs for each seed: ``init(key) -> TrainingState``,
+``reset(key, env_data) -> env_state [num_envs]`` and
+``iteration(training_state, env_state, env_data, key) -> (training_state, env_state,
+metrics)``, the whole PPO iteration, compiled into one program:
 
-1. rollout: ``lax.scan`` of :func:`_rollout_step` over ``config.horizon`` control steps,
-   the environment batch under ``vmap`` (the env resets finished episodes itself);
-2. advantages: GAE with bootstrapping on truncation from ``EnvState.final_obs``
+1. rollout: :func:`physhmr_jax.agents.acting.rollout` of ``config.horizon`` control
+   steps with the sampling policy; its record hook stores the critic's values of each
+   observation and of the pre-reset ``final_obs`` (to bootstrap truncated episodes);
+2. advantages: GAE with bootstrapping on truncation
    (:func:`physhmr_jax.agents.losses.compute_advantages`);
 3. ``config.num_epochs`` epochs (:func:`_sgd_epoch`) of shuffled minibatch steps
    (:func:`_sgd_minibatch`) on :func:`physhmr_jax.agents.losses.ppo_loss`, Adam behind
@@ -18,15 +21,10 @@ metrics)`` that holds the whole PPO iteration, so ``jax.jit`` compiles it into o
    SGD; with PHC's sigma = 0.055 a shift of the inputs alone could move many ratios out of
    the clip range).
 
-Non-finite transitions (the env already resets NaN physics; a NaN can still come from the
-networks) are zeroed, cut out of GAE, left out of the loss, the normaliser and the
-reported means, and counted (``rollout/nonfinite_transitions``); a minibatch update
-whose gradient is not finite is skipped and counted (``sgd/skipped_updates``).
-
-``make_train(env, config) -> train(key, motion_lib, num_iterations)`` scans the iteration
-and ``vmap``s it over ``config.num_seeds`` seeds. ``make_evaluate`` rolls a policy out
-without learning; ``zero_mean_policy`` turns a training state into the random baseline
-(actions = exploration noise around zero).
+Non-finite transitions (the episode wrapper already resets NaN physics; a NaN can still
+come from the networks) are zeroed, cut out of GAE, left out of the loss, the normaliser
+and the reported means, and counted (``rollout/nonfinite_transitions``); a minibatch
+update whose gradient is not finite is skipped and counted (``sgd/skipped_updates``).
 
 PHC's values (``learning/im_big.yaml``): lr 2e-5 constant, horizon 32, minibatch 16384,
 6 epochs, gamma 0.99, lambda 0.95, clip 0.2, critic_coef 5, bounds_loss_coef 10,
@@ -34,10 +32,8 @@ grad_norm 50, entropy 0, no value clipping, normalised inputs and advantages. (r
 also normalises values and advantages over the whole batch; here advantages are normalised
 per minibatch and values are not.)
 
-The environment only has to follow :class:`Env`: ``reset(key, motion_lib)`` and
-``step(state, action, motion_lib)`` of one environment, with states carrying ``obs``,
-``final_obs``, ``reward``, ``done``, ``terminated``, ``truncated`` and a ``metrics``
-dict that includes ``episode_steps``.
+The environment follows :class:`physhmr_jax.agents.acting.Env` (a training env behind
+the episode wrappers).
 """
 
 from __future__ import annotations
@@ -45,7 +41,7 @@ from __future__ import annotations
 import functools
 import types
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -55,16 +51,17 @@ from brax.training.acme import running_statistics
 from flax import struct
 from jax import Array
 
-from physhmr_jax.agents import losses
-from physhmr_jax.agents.networks import MEAN_HEAD, Params, PPONetworks, gaussian_log_prob, init_normalizer
+from physhmr_jax.agents import acting, losses
+from physhmr_jax.agents import metric_names as names
+from physhmr_jax.agents.networks import MEAN_HEAD, Params, PPONetworks, init_normalizer
 from physhmr_jax.agents.networks import make_ppo_networks as _make_ppo_networks
 
-# PHC's actor and critic widths (DESIGN.md).
+# PHC's actor and critic widths.
 PHC_HIDDEN = (2048, 1536, 1024, 1024, 512, 512)
 
 
 def default_config() -> ml_collections.ConfigDict:
-    """PHC's PPO settings (``learning/im_big.yaml``; DESIGN.md). Presets override some."""
+    """PHC's PPO settings (``learning/im_big.yaml``). Presets override some."""
     config = ml_collections.ConfigDict(
         {
             # Rollout.
@@ -91,13 +88,14 @@ def default_config() -> ml_collections.ConfigDict:
             "normalize_observations": True,
             "normalized_obs_clip": 5.0,
             # Networks.
-            "policy_hidden": PHC_HIDDEN,
-            "value_hidden": PHC_HIDDEN,
+            # Lists, not tuples: a config read back from config.json equals the original.
+            "policy_hidden": list(PHC_HIDDEN),
+            "value_hidden": list(PHC_HIDDEN),
             "activation": "silu",
             "log_std_init": -2.9,
             "learn_std": False,
             "head_init_scale": 1e-4,
-            # Independent seeds trained side by side by ``make_train`` (vmap).
+            # Independent seeds trained side by side by the driver (``runner.Trainer``, vmap).
             "num_seeds": 1,
         }
     )
@@ -117,8 +115,8 @@ PRESETS: Mapping[str, Mapping[str, Any]] = types.MappingProxyType(
                 "horizon": 8,
                 "num_epochs": 2,
                 "minibatch_size": 32,  # 8 * 8 / 32 = 2 minibatches
-                "policy_hidden": (64, 64),
-                "value_hidden": (64, 64),
+                "policy_hidden": [64, 64],
+                "value_hidden": [64, 64],
                 # PHC's 2e-5 is for 131k-transition batches; with 64 transitions per
                 # iteration 1e-4 learns the standing task in ~100 iterations and keeps the
                 # approximate KL per iteration ~0.05 (1e-3 gives KL > 1 and diverges).
@@ -133,8 +131,8 @@ PRESETS: Mapping[str, Mapping[str, Any]] = types.MappingProxyType(
                 "horizon": 32,
                 "num_epochs": 6,
                 "minibatch_size": 2048,  # 4 minibatches
-                "policy_hidden": (256, 256),
-                "value_hidden": (256, 256),
+                "policy_hidden": [256, 256],
+                "value_hidden": [256, 256],
                 "learning_rate": 3e-4,
                 "max_grad_norm": 1.0,
             }
@@ -146,8 +144,8 @@ PRESETS: Mapping[str, Mapping[str, Any]] = types.MappingProxyType(
                 "horizon": 32,
                 "num_epochs": 6,
                 "minibatch_size": 16384,  # 8 minibatches
-                "policy_hidden": PHC_HIDDEN,
-                "value_hidden": PHC_HIDDEN,
+                "policy_hidden": list(PHC_HIDDEN),
+                "value_hidden": list(PHC_HIDDEN),
                 "learning_rate": 2e-5,
             }
         ),
@@ -182,17 +180,6 @@ def num_minibatches(config: ml_collections.ConfigDict) -> int:
 # Containers.
 
 
-class Env(Protocol):
-    """What the trainer needs of an environment (``ImitationEnv`` fits)."""
-
-    observation_size: int
-    action_size: int
-
-    def reset(self, key: Array, motion_lib: Any) -> Any: ...
-
-    def step(self, state: Any, action: Array, motion_lib: Any) -> Any: ...
-
-
 @struct.dataclass
 class TrainingState:
     """Everything that learns; a plain pytree of arrays (orbax saves and restores it)."""
@@ -207,24 +194,19 @@ class TrainingState:
     iteration: Array  # [] int32, completed iterations
 
 
-class Transition(NamedTuple):
-    """One control step of one environment (the rollout stacks them to [T, B, ...])."""
+class Algorithm(NamedTuple):
+    """What the training driver runs for each seed (:class:`physhmr_jax.agents.runner.Trainer`).
 
-    obs: Array  # [O] raw observation the action was chosen from
-    action: Array  # [A] sampled action (the env clips it to [-1, 1])
-    log_prob: Array  # [] log-probability of action under the behaviour policy
-    value: Array  # [] V(obs)
-    reward: Array  # []
-    terminated: Array  # [] 1.0: the episode failed here (no bootstrap)
-    truncated: Array  # [] 1.0: time limit or clip end (bootstrap from truncation_value)
-    truncation_value: Array  # [] V(final observation of this step)
-    valid: Array  # [] 1.0 if every number of this transition was finite
-    env_metrics: dict[str, Array]  # the env's per-step metrics (reward terms, distances, ...)
+    init(key) -> training_state
+    reset(key, env_data) -> env_state [num_envs]
+    iteration(training_state, env_state, env_data, key) -> (training_state, env_state, metrics {name: []})
+    """
 
-
-class RolloutCarry(NamedTuple):
-    env_state: Any  # batched EnvState [B]
-    key: Array
+    init: Callable[[Array], Any]
+    reset: Callable[[Array, Any], Any]
+    iteration: Callable[[Any, Any, Any, Array], tuple[Any, Any, dict[str, Array]]]
+    num_envs: int
+    env_steps_per_iteration: int  # per seed
 
 
 class EpochCarry(NamedTuple):
@@ -238,39 +220,30 @@ class MinibatchCarry(NamedTuple):
     opt_state: optax.OptState
 
 
-class TrainCarry(NamedTuple):
-    training_state: TrainingState
-    env_state: Any
-    key: Array
-
-
 class _Agent(NamedTuple):
     """Static parts shared by the scan bodies (Python objects, closed over, never traced)."""
 
-    env: Env
+    env: acting.Env
     networks: PPONetworks
     optimizer: optax.GradientTransformation
     config: ml_collections.ConfigDict
 
 
-class _Acting(NamedTuple):
-    """Arrays that stay fixed during one rollout."""
-
-    params: Params
-    normalizer_params: running_statistics.RunningStatisticsState
-    motion_lib: Any
+# Transition.extras keys recorded by the critic hook.
+VALUE = "value"
+TRUNCATION_VALUE = "truncation_value"
 
 
 # --------------------------------------------------------------------------------------
 # Construction.
 
 
-def make_networks(env: Env, config: ml_collections.ConfigDict) -> PPONetworks:
+def make_networks(env: acting.Env, config: ml_collections.ConfigDict) -> PPONetworks:
     return _make_ppo_networks(
         env.observation_size,
         env.action_size,
-        policy_hidden=config.policy_hidden,
-        value_hidden=config.value_hidden,
+        policy_hidden=tuple(config.policy_hidden),
+        value_hidden=tuple(config.value_hidden),
         activation=config.activation,
         log_std_init=config.log_std_init,
         learn_std=config.learn_std,
@@ -300,34 +273,32 @@ def set_learning_rate(training_state: TrainingState, learning_rate: float | Arra
     return training_state.replace(opt_state=opt_state)
 
 
-def _make_agent(env: Env, config: ml_collections.ConfigDict) -> _Agent:
+def _make_agent(env: acting.Env, config: ml_collections.ConfigDict) -> _Agent:
     num_minibatches(config)  # validate before tracing
     return _Agent(env, make_networks(env, config), make_optimizer(config), config)
 
 
-def init_training_state(env: Env, config: ml_collections.ConfigDict, key: Array) -> TrainingState:
-    """Fresh networks, optimiser state and observation statistics (jittable)."""
-    agent = _make_agent(env, config)
+def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
     params = agent.networks.init(key)
     return TrainingState(
         params=params,
         opt_state=agent.optimizer.init(params),
-        normalizer_params=init_normalizer(env.observation_size),
+        normalizer_params=init_normalizer(agent.env.observation_size),
         env_steps=jnp.zeros((), jnp.float32),
         iteration=jnp.zeros((), jnp.int32),
     )
 
 
-def reset_envs(env: Env, config: ml_collections.ConfigDict, key: Array, motion_lib: Any) -> Any:
-    """``config.num_envs`` fresh environments (batched EnvState, jittable)."""
-    keys = jax.random.split(key, config.num_envs)
-    return jax.vmap(env.reset, in_axes=(0, None))(keys, motion_lib)
+def _reset_envs(agent: _Agent, key: Array, env_data: Any) -> Any:
+    """``config.num_envs`` fresh environments (batched env state)."""
+    keys = jax.random.split(key, agent.config.num_envs)
+    return jax.vmap(agent.env.reset, in_axes=(0, None))(keys, env_data)
 
 
 def zero_mean_policy(training_state: TrainingState) -> TrainingState:
     """The random baseline: the policy's mean head zeroed, so actions are pure noise around 0.
 
-    With PHC's fixed sigma this is what an untrained policy does (zero PD targets plus
+    With PHC's fixed sigma this is what an untrained policy does (zero actions plus
     N(0, 0.055^2) per action); the critic and normaliser are kept.
     """
 
@@ -337,106 +308,6 @@ def zero_mean_policy(training_state: TrainingState) -> TrainingState:
 
     policy = jax.tree_util.tree_map_with_path(zero_head, training_state.params["policy"])
     return training_state.replace(params={**training_state.params, "policy": policy})
-
-
-# --------------------------------------------------------------------------------------
-# Rollout.
-
-
-def _all_finite(x: Array, event_dims: int) -> Array:
-    """[batch..., event...] -> [batch...] True where every entry of the event is finite."""
-    finite = jnp.isfinite(x)
-    return jnp.all(finite, axis=tuple(range(-event_dims, 0))) if event_dims else finite
-
-
-def _rollout_step(
-    agent: _Agent, acting: _Acting, deterministic: bool, carry: RolloutCarry, _: None
-) -> tuple[RolloutCarry, Transition]:
-    """Act in every environment once: [B] states -> [B] states and a [B] Transition."""
-    key, key_noise = jax.random.split(carry.key)
-    state = carry.env_state
-    networks = agent.networks
-    mean, log_std = networks.policy(acting.params, acting.normalizer_params, state.obs)
-    if deterministic:
-        action = mean
-    else:
-        action = mean + jnp.exp(log_std) * jax.random.normal(key_noise, mean.shape, mean.dtype)
-    log_prob = gaussian_log_prob(action, mean, log_std)
-    value = networks.value(acting.params, acting.normalizer_params, state.obs)
-    action_finite = _all_finite(action, 1)
-    # A non-finite action never reaches the simulator.
-    env_action = jnp.where(action_finite[:, None], action, 0.0)
-    next_state = jax.vmap(agent.env.step, in_axes=(0, 0, None))(state, env_action, acting.motion_lib)
-    truncation_value = networks.value(acting.params, acting.normalizer_params, next_state.final_obs)
-
-    valid = (
-        _all_finite(state.obs, 1)
-        & action_finite
-        & jnp.isfinite(log_prob)
-        & jnp.isfinite(value)
-        & jnp.isfinite(next_state.reward)
-        & jnp.isfinite(truncation_value)
-    )
-
-    def keep(x, fill=0.0):
-        mask = valid.reshape(valid.shape + (1,) * (x.ndim - 1))
-        return jnp.where(mask, x, fill)
-
-    transition = Transition(
-        obs=keep(state.obs),
-        action=keep(action),
-        log_prob=keep(log_prob),
-        value=keep(value),
-        reward=keep(next_state.reward),
-        # An invalid step ends its GAE chain like a failure (and is masked out anyway).
-        terminated=keep(next_state.terminated, 1.0),
-        truncated=keep(next_state.truncated),
-        truncation_value=keep(truncation_value),
-        valid=valid.astype(jnp.float32),
-        env_metrics={k: keep(v) for k, v in next_state.metrics.items()},
-    )
-    return RolloutCarry(next_state, key), transition
-
-
-def rollout(
-    agent: _Agent, acting: _Acting, env_state: Any, key: Array, num_steps: int, deterministic: bool = False
-) -> tuple[Any, Transition]:
-    """``num_steps`` steps of every environment: returns the last states and Transition [T, B]."""
-    step = functools.partial(_rollout_step, agent, acting, deterministic)
-    carry, transitions = jax.lax.scan(step, RolloutCarry(env_state, key), None, length=num_steps)
-    return carry.env_state, transitions
-
-
-def summarize_rollout(transitions: Transition) -> dict[str, Array]:
-    """Scalar metrics of a [T, B] rollout (means over valid transitions).
-
-    ``rollout/episode_length_mean``, ``rollout/episode_return_mean`` (when the env reports
-    ``episode_return``) and ``rollout/success_rate`` (the fraction of those episodes that
-    ended by truncation, i.e. reached the time limit or the clip's end without failing)
-    average the episodes that *ended* within the rollout (0 if none did; weigh by
-    ``rollout/episodes`` when pooling rollouts).
-    """
-    valid = transitions.valid
-    done = jnp.maximum(transitions.terminated, transitions.truncated) * valid
-    episodes = jnp.sum(done)
-    per_episode = lambda x: jnp.sum(x * done) / jnp.maximum(episodes, 1.0)  # noqa: E731
-    lengths = transitions.env_metrics["episode_steps"]
-    metrics = {
-        "rollout/reward_mean": losses.masked_mean(transitions.reward, valid),
-        "rollout/episodes": episodes,
-        "rollout/episode_length_mean": per_episode(lengths),
-        "rollout/success_rate": per_episode(transitions.truncated * (1.0 - transitions.terminated)),
-        "rollout/termination_rate": losses.masked_mean(transitions.terminated, valid),
-        "rollout/truncation_rate": losses.masked_mean(transitions.truncated, valid),
-        "rollout/value_mean": losses.masked_mean(transitions.value, valid),
-        "rollout/nonfinite_transitions": jnp.sum(1.0 - valid),
-    }
-    if "episode_return" in transitions.env_metrics:
-        metrics["rollout/episode_return_mean"] = per_episode(transitions.env_metrics["episode_return"])
-    for name, value in transitions.env_metrics.items():
-        if name not in ("episode_steps", "episode_return"):
-            metrics[f"env/{name}"] = losses.masked_mean(value, valid)
-    return metrics
 
 
 # --------------------------------------------------------------------------------------
@@ -490,17 +361,30 @@ def _sgd_epoch(
     return EpochCarry(inner.params, inner.opt_state, key), metrics
 
 
-def _ppo_batch(agent: _Agent, training_state: TrainingState, transitions: Transition, last_obs: Array):
+def _record_values(agent: _Agent, training_state: TrainingState, state: Any, action: Array, next_state: Any):
+    """Rollout record hook: V(obs), V(final_obs) and the episode statistics."""
+    value = functools.partial(agent.networks.value, training_state.params, training_state.normalizer_params)
+    return {
+        VALUE: value(state.obs),
+        TRUNCATION_VALUE: value(next_state.final_obs),
+        **acting.record_episodes(state, action, next_state),
+    }
+
+
+def _ppo_batch(
+    agent: _Agent, training_state: TrainingState, transitions: acting.Transition, last_obs: Array
+) -> losses.PPOBatch:
     """Transitions [T, B] -> flat PPOBatch [T * B] with GAE advantages and targets."""
     cfg = agent.config
     last_value = agent.networks.value(training_state.params, training_state.normalizer_params, last_obs)
     last_value = jnp.where(jnp.isfinite(last_value), last_value, 0.0)
+    extras = transitions.extras
     advantages, targets = losses.compute_advantages(
         transitions.reward,
-        transitions.value,
+        extras[VALUE],
         transitions.terminated,
         transitions.truncated,
-        transitions.truncation_value,
+        extras[TRUNCATION_VALUE],
         last_value,
         discount=cfg.discount,
         gae_lambda=cfg.gae_lambda,
@@ -508,8 +392,8 @@ def _ppo_batch(agent: _Agent, training_state: TrainingState, transitions: Transi
     batch = losses.PPOBatch(
         obs=transitions.obs,
         action=transitions.action,
-        log_prob=transitions.log_prob,
-        value=transitions.value,
+        log_prob=extras[acting.LOG_PROB],
+        value=extras[VALUE],
         advantage=advantages,
         target=targets,
         mask=transitions.valid,
@@ -518,12 +402,16 @@ def _ppo_batch(agent: _Agent, training_state: TrainingState, transitions: Transi
 
 
 def _iteration(
-    agent: _Agent, training_state: TrainingState, env_state: Any, motion_lib: Any, key: Array
+    agent: _Agent, training_state: TrainingState, env_state: Any, env_data: Any, key: Array
 ) -> tuple[TrainingState, Any, dict[str, Array]]:
     cfg = agent.config
     key_rollout, key_sgd = jax.random.split(key)
-    acting = _Acting(training_state.params, training_state.normalizer_params, motion_lib)
-    env_state, transitions = rollout(agent, acting, env_state, key_rollout, cfg.horizon)
+    policy = acting.make_policy(
+        agent.networks, training_state.params, training_state.normalizer_params, deterministic=False
+    )
+    record = functools.partial(_record_values, agent, training_state)
+    step = acting.batched_step(agent.env, env_data)
+    env_state, transitions = acting.rollout(step, policy, env_state, key_rollout, cfg.horizon, record=record)
     batch = _ppo_batch(agent, training_state, transitions, env_state.obs)
 
     epoch = functools.partial(_sgd_epoch, agent, training_state.normalizer_params, batch)
@@ -541,131 +429,57 @@ def _iteration(
         env_steps=env_steps,
         iteration=training_state.iteration + 1,
     )
-    metrics = summarize_rollout(transitions)
+    metrics = acting.summarize_rollout(transitions)
+    metrics[names.VALUE_MEAN] = losses.masked_mean(transitions.extras[VALUE], transitions.valid)
     # Means over epochs and minibatches, except the skip count (a total).
     for name, value in sgd_metrics.items():
-        metrics[f"sgd/{name}"] = jnp.sum(value) if name == "skipped_updates" else jnp.mean(value)
-    metrics["sgd/advantage_rms"] = jnp.sqrt(losses.masked_mean(jnp.square(batch.advantage), batch.mask))
-    metrics["env_steps"] = env_steps
+        metrics[names.sgd_metric(name)] = jnp.sum(value) if name == "skipped_updates" else jnp.mean(value)
+    metrics[names.sgd_metric("advantage_rms")] = jnp.sqrt(losses.masked_mean(jnp.square(batch.advantage), batch.mask))
+    metrics[names.ENV_STEPS] = env_steps
     return training_state, env_state, metrics
 
 
 # --------------------------------------------------------------------------------------
-# Public entry points.
+# Public entry point.
 
 
-def make_train_iteration(
-    env: Env, config: ml_collections.ConfigDict
-) -> Callable[[TrainingState, Any, Any, Array], tuple[TrainingState, Any, dict[str, Array]]]:
-    """The whole PPO iteration as one pure, jittable function.
+def make_algorithm(env: acting.Env, config: ml_collections.ConfigDict) -> Algorithm:
+    """PPO on ``env`` as the driver's three pure, jittable functions (see :class:`Algorithm`).
 
-    iteration(training_state, env_state [num_envs], motion_lib, key)
-        -> (training_state, env_state [num_envs], metrics {name: []})
-
-    Jit it once (``jax.jit(iteration, donate_argnums=(0, 1))`` donates the state buffers);
-    the motion library is an argument, so any motion set of the same shapes reuses it.
+    Jit ``iteration`` once; ``env_data`` is an argument, so any data of the same shapes
+    reuses the compiled program.
     """
     agent = _make_agent(env, config)
-    return functools.partial(_iteration, agent)
+    return Algorithm(
+        init=functools.partial(_init_training_state, agent),
+        reset=functools.partial(_reset_envs, agent),
+        iteration=functools.partial(_iteration, agent),
+        num_envs=config.num_envs,
+        env_steps_per_iteration=config.num_envs * config.horizon,
+    )
 
 
-def _train_step(iteration: Callable, motion_lib: Any, carry: TrainCarry, _: None) -> tuple[TrainCarry, dict]:
-    key, key_iteration = jax.random.split(carry.key)
-    training_state, env_state, metrics = iteration(carry.training_state, carry.env_state, motion_lib, key_iteration)
-    return TrainCarry(training_state, env_state, key), metrics
-
-
-def make_train(
-    env: Env, config: ml_collections.ConfigDict
-) -> Callable[[Array, Any, int], tuple[TrainingState, dict[str, Array]]]:
-    """``train(key, motion_lib, num_iterations) -> (training_state [S], metrics [S, I])``.
-
-    Trains ``config.num_seeds`` = S independent agents at once (``vmap`` over seeds), each
-    for ``num_iterations`` = I iterations scanned inside one compiled program (PureJaxRL's
-    ``jax.vmap(train)(keys)``). ``num_iterations`` is static.
-    """
-    iteration = make_train_iteration(env, config)
-
-    def train_one_seed(key: Array, motion_lib: Any, num_iterations: int):
-        key_init, key_env, key_loop = jax.random.split(key, 3)
-        carry = TrainCarry(
-            init_training_state(env, config, key_init), reset_envs(env, config, key_env, motion_lib), key_loop
-        )
-        step = functools.partial(_train_step, iteration, motion_lib)
-        carry, metrics = jax.lax.scan(step, carry, None, length=num_iterations)
-        return carry.training_state, metrics
-
-    @functools.partial(jax.jit, static_argnums=2)
-    def train(key: Array, motion_lib: Any, num_iterations: int):
-        keys = jax.random.split(key, config.num_seeds)
-        one_seed = functools.partial(train_one_seed, num_iterations=num_iterations)
-        return jax.vmap(one_seed, in_axes=(0, None))(keys, motion_lib)
-
-    return train
-
-
-def make_evaluate(
-    env: Env, config: ml_collections.ConfigDict, *, num_steps: int, deterministic: bool = True
-) -> Callable[[TrainingState, Any, Any, Array], tuple[Any, dict[str, Array]]]:
-    """``evaluate(training_state, env_state, motion_lib, key) -> (env_state, metrics)``.
-
-    Rolls the policy out for ``num_steps`` control steps in every environment (mean
-    actions when ``deterministic``) and summarises it like a training rollout
-    (:func:`summarize_rollout`). Pure and jittable; nothing learns.
-    """
-    agent = _make_agent(env, config)
-
-    def evaluate(training_state: TrainingState, env_state: Any, motion_lib: Any, key: Array):
-        acting = _Acting(training_state.params, training_state.normalizer_params, motion_lib)
-        env_state, transitions = rollout(agent, acting, env_state, key, num_steps, deterministic)
-        return env_state, summarize_rollout(transitions)
-
-    return evaluate
-
-
-def evaluate_random_policy(
-    env: Env,
-    config: ml_collections.ConfigDict,
-    env_state: Any,
-    motion_lib: Any,
-    key: Array,
-    *,
-    num_steps: int,
-) -> tuple[Any, dict[str, Array]]:
-    """Baseline: roll out zero-mean actions with the policy's exploration noise.
-
-    Compiles a rollout on each call; inside a loop, jit ``make_evaluate(..., deterministic=
-    False)`` once and pass it ``zero_mean_policy(training_state)`` instead.
-    """
-    key_init, key_rollout = jax.random.split(key)
-    state = zero_mean_policy(init_training_state(env, config, key_init))
-    evaluate = jax.jit(make_evaluate(env, config, num_steps=num_steps, deterministic=False))
-    return evaluate(state, env_state, motion_lib, key_rollout)
+def init_training_state(env: acting.Env, config: ml_collections.ConfigDict, key: Array) -> TrainingState:
+    """Fresh networks, optimiser state and observation statistics (jittable)."""
+    return make_algorithm(env, config).init(key)
 
 
 __all__ = [
     "PHC_HIDDEN",
     "PRESETS",
-    "Env",
+    "TRUNCATION_VALUE",
+    "VALUE",
+    "Algorithm",
     "EpochCarry",
     "MinibatchCarry",
-    "RolloutCarry",
-    "TrainCarry",
     "TrainingState",
-    "Transition",
     "default_config",
-    "evaluate_random_policy",
     "get_config",
     "init_training_state",
-    "make_evaluate",
+    "make_algorithm",
     "make_networks",
     "make_optimizer",
-    "make_train",
-    "make_train_iteration",
     "num_minibatches",
-    "reset_envs",
-    "rollout",
     "set_learning_rate",
-    "summarize_rollout",
     "zero_mean_policy",
 ]

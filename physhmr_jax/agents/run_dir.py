@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from physhmr_jax.agents import metric_names as names
+
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
 CURVES_FILE = "curves.png"
@@ -33,14 +35,14 @@ TENSORBOARD_DIR = "tb"
 CHECKPOINT_DIR = "checkpoints"
 INDEX_COLUMNS = ("iteration", "seed", "env_steps", "wall_time_s")
 
-# The curves worth a panel: metric name -> axis label.
+# The curves worth a panel by default: metric name -> axis label. An application adds its
+# env's metrics (``run_training(curve_panels=...)``).
 CURVE_PANELS = {
-    "rollout/episode_return_mean": "episode return",
-    "rollout/episode_length_mean": "episode length (steps)",
-    "rollout/success_rate": "success rate (episodes not failed)",
-    "env/body_distance_mean_m": "mean body error (m)",
-    "rollout/reward_mean": "reward per step",
-    "sgd/approx_kl": "approx. KL per minibatch",
+    names.EPISODE_RETURN: "episode return",
+    names.EPISODE_LENGTH: "episode length (steps)",
+    names.EPISODE_SUCCESS_RATE: "training episodes not failed",
+    names.REWARD_MEAN: "reward per step",
+    names.APPROX_KL: "approx. KL per minibatch",
 }
 
 
@@ -94,10 +96,20 @@ class MetricsLog:
         a larger iteration (written after that checkpoint, before a crash) are dropped.
         None starts a fresh file.
       tensorboard: write TensorBoard event files too.
+      panels: metric name -> axis label of the panels of ``curves.png`` (default
+        :data:`CURVE_PANELS`).
     """
 
-    def __init__(self, run_dir: str | os.PathLike, *, resume_iteration: int | None = None, tensorboard: bool = True):
+    def __init__(
+        self,
+        run_dir: str | os.PathLike,
+        *,
+        resume_iteration: int | None = None,
+        tensorboard: bool = True,
+        panels: Mapping[str, str] | None = None,
+    ):
         self.run_dir = Path(run_dir)
+        self.panels = dict(panels if panels is not None else CURVE_PANELS)
         self.path = self.run_dir / METRICS_FILE
         self._columns: list[str] | None = None
         self._rows: list[dict[str, float]] = []
@@ -148,7 +160,7 @@ class MetricsLog:
             self._tb.add_scalar("time/wall_time_s", wall_time_s, step)
 
     def plot(self) -> Path | None:
-        return plot_curves(self._rows, self.run_dir / CURVES_FILE) if self._rows else None
+        return plot_curves(self._rows, self.run_dir / CURVES_FILE, panels=self.panels) if self._rows else None
 
     def close(self) -> None:
         if self._tb is not None:
@@ -181,20 +193,32 @@ def seed_curves(rows: Sequence[Mapping[str, float]], name: str) -> tuple[np.ndar
     return steps, values
 
 
-def plot_curves(rows: Sequence[Mapping[str, float]], path: str | os.PathLike, *, title: str | None = None) -> Path:
-    """A PNG of the :data:`CURVE_PANELS` against env steps: seed mean, min-max band."""
+def plot_curves(
+    rows: Sequence[Mapping[str, float]],
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+    panels: Mapping[str, str] | None = None,
+) -> Path:
+    """A PNG of ``panels`` (default :data:`CURVE_PANELS`) against env steps: seed mean, min-max band.
+
+    A metric logged only at some iterations (an evaluation every N) is drawn at those.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [(name, label) for name, label in CURVE_PANELS.items() if rows and name in rows[0]]
+    columns = set().union(*(r.keys() for r in rows)) if rows else set()
+    panels = [(name, label) for name, label in (panels or CURVE_PANELS).items() if name in columns]
     num_seeds = len({int(r["seed"]) for r in rows})
     cols = 3
     nrows = max(1, math.ceil(len(panels) / cols))
     fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.0 * nrows), squeeze=False)
     for ax, (name, label) in zip(axes.flat, panels, strict=False):
         steps, values = seed_curves(rows, name)
+        logged = ~np.all(np.isnan(values), axis=0)
+        steps, values = steps[logged], values[:, logged]
         mean = np.nanmean(values, axis=0)
         ax.plot(steps, mean, lw=1.5)
         if num_seeds > 1:

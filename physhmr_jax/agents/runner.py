@@ -1,12 +1,15 @@
-"""The host loop around the jitted PPO iteration: seeds, devices, checkpoints, logs.
+"""The one training driver: seeds, devices, checkpoints, logs around an algorithm's iteration.
 
-:class:`Trainer` wraps :func:`physhmr_jax.agents.ppo.make_train_iteration` into one
-compiled ``step(loop_state, motion_lib) -> (loop_state, metrics)`` that
+:class:`Trainer` takes an algorithm's per-seed functions (:class:`physhmr_jax.agents.ppo.
+Algorithm`: ``init``, ``reset``, ``iteration``) and defines once how one seed starts
+(:meth:`Trainer._init_one_seed`: key split into network, environment and loop keys) and
+steps (:meth:`Trainer._step_one_seed`). Its only other jobs are to
 
-  * trains ``config.num_seeds`` independent agents side by side (``vmap`` over a leading
-    seed axis: parameters ``[S, ...]``, environments ``[S, B, ...]``), and
-  * splits the environments of every seed over the device mesh (dimension 1 of every
-    environment leaf, :mod:`physhmr_jax.agents.sharding`), parameters replicated.
+  * ``vmap`` them over ``num_seeds`` independent seeds (a leading seed axis: parameters
+    ``[S, ...]``, environments ``[S, B, ...]``),
+  * split the environments of every seed over the device mesh (dimension 1 of every
+    environment leaf, :mod:`physhmr_jax.agents.sharding`), parameters replicated, and
+  * ``jit`` them with explicit shardings, donating the loop state.
 
 :func:`run_training` is the loop a ``physhmr train ...`` command runs: it writes the run
 directory (:mod:`physhmr_jax.agents.run_dir`), shows a progress bar with env steps per
@@ -15,7 +18,7 @@ second and the ETA, logs every iteration, saves an orbax checkpoint every
 ``resume=True`` restores the latest checkpoint and continues exactly: the loop state holds
 every array the next iteration reads (networks, optimiser, observation statistics, the
 environments mid-episode and the PRNG keys), so 2 + 2 iterations equal 4
-(``tests/test_distributed.py``).
+(``tests/test_ppo.py::test_resume_continues_exactly``).
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import ml_collections
 import numpy as np
 from flax import struct
 from jax import Array
 from jax.sharding import Mesh
 
-from physhmr_jax.agents import ppo, sharding
+from physhmr_jax.agents import metric_names as names
+from physhmr_jax.agents import sharding
+from physhmr_jax.agents.ppo import Algorithm
 from physhmr_jax.agents.run_dir import Checkpoints, MetricsLog
 
 SEED_DIM = 0  # leading axis of every loop-state leaf
@@ -43,26 +47,26 @@ ENV_DIM = 1  # environment axis of env-state leaves, split over devices
 class LoopState:
     """Everything one training iteration reads, for all seeds (a pytree of arrays)."""
 
-    training_state: ppo.TrainingState  # leaves [S, ...], replicated over devices
+    training_state: Any  # leaves [S, ...], replicated over devices
     env_state: Any  # leaves [S, B, ...], B split over devices
     key: Array  # [S, 2] uint32, one PRNG key per seed
 
 
 class Trainer:
-    """Seeds (vmap) x devices (mesh) around one PPO iteration.
+    """Seeds (vmap) x devices (mesh) around one algorithm's iteration.
 
     Args:
-      env: anything with the :class:`physhmr_jax.agents.ppo.Env` contract.
-      config: PPO config (``ppo.get_config``); ``num_envs`` is the per-seed global batch.
-      mesh: device mesh (all devices by default); ``num_envs`` must divide over it.
+      algorithm: per-seed ``init`` / ``reset`` / ``iteration`` (``ppo.make_algorithm``).
+      num_seeds: independent seeds trained side by side.
+      mesh: device mesh (all devices by default); ``algorithm.num_envs`` (the per-seed
+        global batch) must divide over it.
     """
 
-    def __init__(self, env: ppo.Env, config: ml_collections.ConfigDict, mesh: Mesh | None = None):
-        self.env = env
-        self.config = config
+    def __init__(self, algorithm: Algorithm, *, num_seeds: int = 1, mesh: Mesh | None = None):
+        self.algorithm = algorithm
+        self.num_seeds = num_seeds
         self.mesh = mesh if mesh is not None else sharding.make_mesh()
-        sharding.check_divisible(config.num_envs, self.mesh)
-        self._iteration = ppo.make_train_iteration(env, config)
+        sharding.check_divisible(algorithm.num_envs, self.mesh)
         self._replicated = sharding.replicated(self.mesh)
         self._compiled: dict[str, Callable] = {}
 
@@ -76,56 +80,58 @@ class Trainer:
             key=self._replicated,
         )
 
-    def abstract_state(self, motion_lib: Any) -> LoopState:
+    @property
+    def env_steps_per_iteration(self) -> int:
+        """Env steps of one iteration, all seeds together."""
+        return self.algorithm.env_steps_per_iteration * self.num_seeds
+
+    def abstract_state(self, env_data: Any) -> LoopState:
         """Shapes, dtypes and shardings of the loop state (what a restore needs), no compute."""
-        abstract = jax.eval_shape(self._init, jax.random.PRNGKey(0), motion_lib)
+        abstract = jax.eval_shape(self._init, jax.random.PRNGKey(0), env_data)
         shardings = self.state_shardings(abstract)
         return jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), abstract, shardings)
 
-    def place_motion_lib(self, motion_lib: Any) -> Any:
-        """Replicate the motion library over the mesh (once, before the first step)."""
-        return jax.device_put(motion_lib, self._replicated)
+    def place_env_data(self, env_data: Any) -> Any:
+        """Replicate the env's data (motion library, videos) over the mesh, once."""
+        return jax.device_put(env_data, self._replicated)
 
     # ----------------------------------------------------------------------------------
     # Pure functions.
 
-    def _init_one_seed(self, key: Array, motion_lib: Any) -> tuple[ppo.TrainingState, Any, Array]:
-        # The same split as ``ppo.make_train``'s single seed.
+    def _init_one_seed(self, key: Array, env_data: Any) -> LoopState:
+        """One seed's start: its key split into network, environment and loop keys."""
         key_init, key_env, key_loop = jax.random.split(key, 3)
-        training_state = ppo.init_training_state(self.env, self.config, key_init)
-        env_state = ppo.reset_envs(self.env, self.config, key_env, motion_lib)
-        return training_state, env_state, key_loop
+        return LoopState(self.algorithm.init(key_init), self.algorithm.reset(key_env, env_data), key_loop)
 
-    def _init(self, key: Array, motion_lib: Any) -> LoopState:
-        keys = jax.random.split(key, self.config.num_seeds)
-        training_state, env_state, loop_keys = jax.vmap(self._init_one_seed, in_axes=(0, None))(keys, motion_lib)
-        return LoopState(training_state, env_state, loop_keys)
-
-    def _step_one_seed(self, training_state, env_state, key, motion_lib):
-        key, key_iteration = jax.random.split(key)
-        training_state, env_state, metrics = self._iteration(training_state, env_state, motion_lib, key_iteration)
-        return training_state, env_state, key, metrics
-
-    def _step(self, loop_state: LoopState, motion_lib: Any) -> tuple[LoopState, dict[str, Array]]:
-        training_state, env_state, key, metrics = jax.vmap(self._step_one_seed, in_axes=(0, 0, 0, None))(
-            loop_state.training_state, loop_state.env_state, loop_state.key, motion_lib
+    def _step_one_seed(self, state: LoopState, env_data: Any) -> tuple[LoopState, dict[str, Array]]:
+        """One seed's iteration with a fresh key split off its loop key."""
+        key, key_iteration = jax.random.split(state.key)
+        training_state, env_state, metrics = self.algorithm.iteration(
+            state.training_state, state.env_state, env_data, key_iteration
         )
         return LoopState(training_state, env_state, key), metrics
+
+    def _init(self, key: Array, env_data: Any) -> LoopState:
+        keys = jax.random.split(key, self.num_seeds)
+        return jax.vmap(self._init_one_seed, in_axes=(0, None))(keys, env_data)
+
+    def _step(self, loop_state: LoopState, env_data: Any) -> tuple[LoopState, dict[str, Array]]:
+        return jax.vmap(self._step_one_seed, in_axes=(0, None))(loop_state, env_data)
 
     # ----------------------------------------------------------------------------------
     # Compiled entry points.
 
-    def init(self, key: Array, motion_lib: Any) -> LoopState:
+    def init(self, key: Array, env_data: Any) -> LoopState:
         """Fresh networks and environments for every seed, laid out over the mesh."""
         if "init" not in self._compiled:
-            shardings = self.state_shardings(jax.eval_shape(self._init, key, motion_lib))
+            shardings = self.state_shardings(jax.eval_shape(self._init, key, env_data))
             self._compiled["init"] = jax.jit(
                 self._init, in_shardings=(self._replicated, self._replicated), out_shardings=shardings
             )
-        return self._compiled["init"](key, motion_lib)
+        return self._compiled["init"](key, env_data)
 
-    def step(self, loop_state: LoopState, motion_lib: Any) -> tuple[LoopState, dict[str, Array]]:
-        """One PPO iteration of every seed; ``loop_state``'s buffers are donated.
+    def step(self, loop_state: LoopState, env_data: Any) -> tuple[LoopState, dict[str, Array]]:
+        """One iteration of every seed; ``loop_state``'s buffers are donated.
 
         Returns the new state and metrics ``{name: [S]}`` (replicated).
         """
@@ -137,10 +143,10 @@ class Trainer:
                 out_shardings=(shardings, self._replicated),
                 donate_argnums=0,
             )
-        return self._compiled["step"](loop_state, motion_lib)
+        return self._compiled["step"](loop_state, env_data)
 
 
-def unreplicate_seed(training_state: ppo.TrainingState, seed: int) -> ppo.TrainingState:
+def unreplicate_seed(training_state: Any, seed: int) -> Any:
     """One seed's training state out of a ``[S, ...]`` one."""
     return jax.tree.map(lambda x: x[seed], training_state)
 
@@ -161,7 +167,7 @@ def _is_main_process() -> bool:
 
 def run_training(
     trainer: Trainer,
-    motion_lib: Any,
+    env_data: Any,
     run_dir: str | Path,
     *,
     num_iterations: int,
@@ -171,6 +177,7 @@ def run_training(
     progress: bool = True,
     tensorboard: bool = True,
     plot_every: int = 25,
+    curve_panels: Mapping[str, str] | None = None,
     on_iteration: Callable[[int, Mapping[str, np.ndarray]], None] | None = None,
 ) -> tuple[LoopState, list[dict[str, float]]]:
     """Train until ``num_iterations`` iterations in total are done; returns the final loop
@@ -178,20 +185,21 @@ def run_training(
 
     ``resume=True`` continues from the latest checkpoint in ``run_dir/checkpoints`` (a
     fresh start if there is none); the metrics CSV is cut back to that checkpoint first.
-    The config is the caller's business (``run_dir.save_config``).
+    The config is the caller's business (``run_dir.save_config``). ``curve_panels``
+    (metric name -> axis label) chooses the panels of ``curves.png`` (default:
+    ``run_dir.CURVE_PANELS``).
     """
     from tqdm import tqdm
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoints = Checkpoints(run_dir)
-    motion_lib = trainer.place_motion_lib(motion_lib)
-    cfg = trainer.config
-    steps_per_iteration = cfg.num_envs * cfg.horizon * cfg.num_seeds
+    env_data = trainer.place_env_data(env_data)
+    steps_per_iteration = trainer.env_steps_per_iteration
 
     start_iteration = checkpoints.latest_iteration() if resume else None
     if start_iteration is not None:
-        abstract = trainer.abstract_state(motion_lib)
+        abstract = trainer.abstract_state(env_data)
         items, meta = checkpoints.restore(start_iteration, _checkpoint_items(abstract))
         loop_state = LoopState(items["training_state"], items["rollout"]["env_state"], items["rollout"]["key"])
         wall_offset_s = float(meta["wall_time_s"])
@@ -201,9 +209,11 @@ def run_training(
                 f"{run_dir} already holds checkpoints; pass resume=True (--resume) or choose a new run directory"
             )
         start_iteration, wall_offset_s = 0, 0.0
-        loop_state = trainer.init(jax.random.PRNGKey(seed), motion_lib)
+        loop_state = trainer.init(jax.random.PRNGKey(seed), env_data)
 
-    log = MetricsLog(run_dir, resume_iteration=start_iteration if resume else None, tensorboard=tensorboard)
+    log = MetricsLog(
+        run_dir, resume_iteration=start_iteration if resume else None, tensorboard=tensorboard, panels=curve_panels
+    )
     main = _is_main_process()
     bar = tqdm(
         total=num_iterations, initial=start_iteration, desc="train", unit="it", disable=not (progress and main),
@@ -222,13 +232,13 @@ def run_training(
 
     try:
         while iteration < num_iterations:
-            loop_state, metrics = trainer.step(loop_state, motion_lib)
+            loop_state, metrics = trainer.step(loop_state, env_data)
             metrics = sharding.to_host(metrics)
             iteration += 1
             now = time.perf_counter()
             if steady_since is None:
                 steady_since = (now, iteration)
-            env_steps = float(np.asarray(metrics["env_steps"])[0])
+            env_steps = float(np.asarray(metrics[names.ENV_STEPS])[0])
             wall = wall_offset_s + now - start
             if main:
                 log.write(iteration, env_steps, wall, metrics)
@@ -240,8 +250,8 @@ def run_training(
             sps = done * steps_per_iteration / elapsed if elapsed > 0 and done > 0 else float("nan")
             bar.set_postfix(
                 sps=f"{sps:,.0f}",
-                ret=f"{np.mean(metrics.get('rollout/episode_return_mean', metrics['rollout/reward_mean'])):.2f}",
-                len=f"{np.mean(metrics['rollout/episode_length_mean']):.1f}",
+                ret=f"{np.mean(metrics.get(names.EPISODE_RETURN, metrics[names.REWARD_MEAN])):.2f}",
+                len=f"{np.mean(metrics.get(names.EPISODE_LENGTH, np.nan)):.1f}",
                 refresh=False,
             )
             bar.update(1)

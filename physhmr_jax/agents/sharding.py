@@ -11,7 +11,7 @@ XLA's SPMD partitioner then inserts the collectives: the loss is a mean over a s
 batch, so each device computes its part of every gradient and an all-reduce averages
 them; the observation statistics are summed across devices the same way. A run on N
 devices computes the same numbers as one device with the same global batch, up to the
-order of floating-point sums (``tests/test_distributed.py`` checks 4 forced host devices
+order of floating-point sums (``tests/test_ppo.py::test_four_devices_match_one_device`` checks 4 forced host devices
 against 1).
 
 Multi-host (TPU pods, several GPU nodes): call :func:`initialize_distributed` first in

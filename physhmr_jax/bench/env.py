@@ -15,27 +15,33 @@ falling over is fine: the cost per step is what is measured).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import mujoco
 import numpy as np
-from mujoco import mjx
 from mujoco import rollout as mj_rollout
 
 from physhmr_jax.humanoid import mjcf, simulation
+from physhmr_jax.humanoid.quiet_mjx import mjx
 
 
-@dataclasses.dataclass(frozen=True)
-class EnvBenchConfig:
-    num_envs: int = 512
-    control_steps: int = 30  # timed MJX control steps (1 s of simulated time)
-    c_physics_steps: int = 2000  # timed single-threaded MuJoCo C physics steps
-    seed: int = 0
-    humanoid: mjcf.HumanoidConfig = mjcf.HumanoidConfig()
+def default_config() -> ml_collections.ConfigDict:
+    """Settings of :func:`run_env_bench` (locked; override fields by assignment)."""
+    config = ml_collections.ConfigDict(
+        {
+            "num_envs": 512,
+            "control_steps": 30,  # timed MJX control steps (1 s of simulated time)
+            "c_physics_steps": 2000,  # timed single-threaded MuJoCo C physics steps
+            "seed": 0,
+            "humanoid": mjcf.default_config(),  # the model benchmarked
+        }
+    )
+    config.lock()
+    return config
 
 
 def initial_states(humanoid: simulation.Humanoid, num_envs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +119,9 @@ def bench_c_threads(
     return qpos.shape[0] * physics_steps / (time.perf_counter() - t0), nthread
 
 
-def run_env_bench(config: EnvBenchConfig) -> dict:
+def run_env_bench(config: ml_collections.ConfigDict | None = None) -> dict:
+    """The benchmark's result dict (``config``: :func:`default_config` when None)."""
+    config = default_config() if config is None else config
     humanoid = simulation.make_humanoid(config=config.humanoid)
     qpos, targets = initial_states(humanoid, config.num_envs, config.seed)
     mjx_result = bench_mjx(humanoid, qpos, targets, config.control_steps)

@@ -12,10 +12,10 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from mujoco import mjx
 
 from physhmr_jax.bench.env import initial_states
 from physhmr_jax.humanoid import simulation
+from physhmr_jax.humanoid.quiet_mjx import mjx
 from physhmr_jax.motion.library import build_motion_lib
 from physhmr_jax.motion.procedural import generate_library
 

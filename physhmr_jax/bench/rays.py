@@ -4,12 +4,13 @@
 :func:`~physhmr_jax.geometry.rays.ray_observation` (12 rays lifted with a per-env camera,
 offsets of the simulated joints, heading frame, masks) for N environments, compile time
 apart from the steady state (after ``block_until_ready``), and compares it with one env
-control step (``HumanoidConfig`` substeps of MJX physics with PD control) measured by
-:func:`physhmr_jax.bench.env.bench_mjx`. The env step may be measured at fewer envs
-(``env_num_envs``, default 256: compiling and stepping 4096 MJX humanoids takes minutes on a
-CPU) and is then scaled linearly to N, which the output states (``env_step_scaled_from``).
-Linear scaling is what a CPU does (the batch runs serially over cores); on an accelerator
-a small batch underuses the device, so there measure at N (``--env-num-envs N``).
+control step (the default humanoid's ``mjcf.control_substeps`` of MJX physics with PD
+control) measured by :func:`physhmr_jax.bench.env.bench_mjx`. The env step may be measured
+at fewer envs (``env_num_envs``, default 256: compiling and stepping 4096 MJX humanoids
+takes minutes on a CPU) and is then scaled linearly to N, which the output states
+(``env_step_scaled_from``). Linear scaling is what a CPU does (the batch runs serially
+over cores); on an accelerator a small batch underuses the device, so there measure at N
+(``--env-num-envs N``).
 
 Target: the ray input costs < 2% of a control step.
 """

@@ -7,8 +7,9 @@ body) with a PPO preset at N environments and measures, in one process:
     (rollout of ``horizon`` steps with policy and value networks, GAE, ``num_epochs`` x
     minibatch SGD, normaliser update); first call (compile + run) reported apart, then
     ``iterations`` timed calls;
-  * env only: the same environments stepped ``horizon`` times by one jitted ``lax.scan``
-    of the vmapped ``ImitationEnv.step`` with random actions (no networks, no learning);
+  * env only: the same training environments stepped ``horizon`` times by the same
+    rollout (:func:`physhmr_jax.agents.acting.rollout`) with a noise policy (no networks,
+    no learning);
   * ``ratio_train_vs_env``: training env steps/s over env-only env steps/s (1.0 = a free
     learner); peak resident memory of the process (``ru_maxrss``).
 """
@@ -21,13 +22,19 @@ import time
 import jax
 import numpy as np
 
-from physhmr_jax.agents import expert as expert_lib
-from physhmr_jax.agents import ppo, runner, sharding
+from physhmr_jax.agents import acting, ppo, sharding
+from physhmr_jax.agents import metric_names as names
+from physhmr_jax.expert import config as expert_config
+from physhmr_jax.expert.build import Expert, build_expert
+from physhmr_jax.expert.train import make_trainer
 
 
-def _env_only(expert: expert_lib.Expert, num_envs: int, horizon: int, iterations: int) -> dict:
-    env, lib = expert.env, expert.motion_lib
+def _env_only(expert: Expert, num_envs: int, horizon: int, iterations: int) -> dict:
+    env, lib = expert.training_env, expert.motion_lib
     noise_std = float(np.exp(expert.ppo_config.log_std_init))
+
+    def noise_policy(obs, key):
+        return noise_std * jax.random.normal(key, (obs.shape[0], env.action_size)), {}
 
     @jax.jit
     def reset(key):
@@ -35,12 +42,8 @@ def _env_only(expert: expert_lib.Expert, num_envs: int, horizon: int, iterations
 
     @jax.jit
     def run(state, key):
-        def body(state, key):
-            action = noise_std * jax.random.normal(key, (num_envs, env.action_size))
-            state = jax.vmap(env.step, in_axes=(0, 0, None))(state, action, lib)
-            return state, state.reward.mean()
-
-        return jax.lax.scan(body, state, jax.random.split(key, horizon))
+        state, transitions = acting.rollout(acting.batched_step(env, lib), noise_policy, state, key, horizon)
+        return state, transitions.reward.mean()
 
     state = reset(jax.random.PRNGKey(0))
     start = time.perf_counter()
@@ -57,14 +60,14 @@ def _env_only(expert: expert_lib.Expert, num_envs: int, horizon: int, iterations
 
 def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: int = 3) -> dict:
     overrides = {"num_envs": num_envs, "num_seeds": 1}
-    cfg = ppo.get_config(preset)
+    cfg = ppo.get_config(expert_config.PRESETS[preset]["ppo"])
     batch = num_envs * cfg.horizon
     if batch % cfg.minibatch_size:  # keep the preset's minibatch size when it divides
         overrides["minibatch_size"] = batch // max(1, round(batch / cfg.minibatch_size))
-    config = expert_lib.expert_config(preset, **overrides)
-    expert = expert_lib.build_expert(config)
-    trainer = runner.Trainer(expert.env, expert.ppo_config)
-    lib = trainer.place_motion_lib(expert.motion_lib)
+    config = expert_config.default_config(preset, **overrides)
+    expert = build_expert(config)
+    trainer = make_trainer(expert)
+    lib = trainer.place_env_data(expert.motion_lib)
 
     start = time.perf_counter()
     state = jax.block_until_ready(trainer.init(jax.random.PRNGKey(0), lib))
@@ -97,7 +100,7 @@ def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: in
         "ratio_train_vs_env": train_sps / env["env_only_steps_per_s"],
         "peak_rss_gib_after_training": train_peak_gib,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-        "reward_mean_last": float(np.mean(sharding.to_host(metrics["rollout/reward_mean"]))),
+        "reward_mean_last": float(np.mean(sharding.to_host(metrics[names.REWARD_MEAN]))),
     }
 
 

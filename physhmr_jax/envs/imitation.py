@@ -2,20 +2,20 @@
 
 The policy sets 69 PD targets at 30 Hz; the humanoid is rewarded for matching the
 reference body positions, rotations and velocities of a :class:`MotionLib` clip and is
-reset when any body drifts more than ``termination_distance_m`` from the reference
-(DESIGN.md, "Facts"; PHC ``humanoid_im.py``: ``compute_imitation_reward``,
+reported as terminated when any body drifts more than ``termination_distance_m`` from the
+reference (PHC ``humanoid_im.py``: ``compute_imitation_reward``,
 ``compute_humanoid_im_reset``, ``compute_imitation_observations_v6``).
 
-Shape of the code (mujoco_playground style, see STYLE.md):
+Shape of the code (mujoco_playground's ``MjxEnv``):
   * ``ImitationEnv.reset(key, motion_lib) -> EnvState`` and
     ``ImitationEnv.step(state, action, motion_lib) -> EnvState`` are pure, single-env
     functions; ``make_vmapped(env)`` jits their ``vmap`` over a batch of environments.
     The motion library is an argument, never closed over, so one compiled step serves
     any motion set with the same array shapes.
-  * ``step`` resets finished environments itself (brax ``AutoResetWrapper`` semantics):
-    the returned state holds the *new* episode's data, obs, clip and time, and the
-    *finishing* step's reward, done flags and metrics; the finishing step's observation
-    is kept in ``final_obs`` so a learner can bootstrap truncated episodes correctly.
+  * The env itself never resets: ``step`` reports ``terminated`` (a body too far from the
+    reference) and ``truncated`` (the clip ran out) and goes on stepping. Training wraps
+    it (:func:`physhmr_jax.envs.wrappers.wrap_for_training`: episode length, auto-reset,
+    NaN reset, episode statistics); evaluation steps the plain env.
   * One ``_reward_<term>`` method per term, summed with ``config.reward_scales`` and
     logged (scaled) as ``metrics["reward/<term>"]``.
 
@@ -54,10 +54,10 @@ import ml_collections
 import numpy as np
 from flax import struct
 from jax import Array
-from mujoco import mjx
 
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.humanoid import mjcf
+from physhmr_jax.humanoid.quiet_mjx import mjx
 from physhmr_jax.humanoid.simulation import Humanoid, pd_step, qpos_qvel_from_state
 from physhmr_jax.humanoid.skeleton import NUM_BODIES, NUM_DOF
 from physhmr_jax.motion.library import MotionLib, MotionState
@@ -70,13 +70,17 @@ ACTION_SIZE = NUM_DOF  # 69
 # Slack on the clip-end test: motion time accumulates float32 steps of dt.
 _CLIP_END_TOLERANCE_S = 1e-3
 REWARD_TERMS = ("pos", "rot", "vel", "ang_vel", "power")
+# Per-step metrics this env publishes (besides ``reward/<term>``).
+BODY_DISTANCE_MEAN = "body_distance_mean_m"  # mean over bodies of |sim - reference|
+BODY_DISTANCE_MAX = "body_distance_max_m"
 
 
 def default_config() -> ml_collections.ConfigDict:
-    """Settings of :class:`ImitationEnv` (PHC's values where it has them; DESIGN.md)."""
+    """Settings of :class:`ImitationEnv` (PHC's values where it has them)."""
     config = ml_collections.ConfigDict(
         {
-            # 10 s at 30 Hz; an episode also ends (truncated) when the clip runs out.
+            # Training episodes: 10 s at 30 Hz (read by the episode wrapper); an episode
+            # also ends (truncated) when the clip runs out.
             "episode_length_steps": 300,
             # Training reset: any body farther than this from the reference (PHC).
             "termination_distance_m": 0.25,
@@ -205,26 +209,19 @@ def action_scale_rad(factor: float = 1.2, max_rad: float = float(np.pi)) -> np.n
 class EnvState:
     """State of one environment (add a leading batch axis under ``vmap``).
 
-    ``reward``, ``done``, ``terminated``, ``truncated`` and ``metrics`` describe the step
-    that produced this state; when ``done`` is 1 the rest (``data``, ``obs``, ``clip_id``,
-    ``time_s``, ``step_count``) already belongs to the next episode.
+    ``reward``, ``terminated``, ``truncated`` and ``metrics`` describe the step that
+    produced this state.
     """
 
     data: mjx.Data
     obs: Array  # [observation_size] policy observation (proprioception | reference)
-    final_obs: Array  # [observation_size] observation before any auto-reset (== obs unless done)
     reward: Array  # [] float32
-    done: Array  # [] float32, terminated or truncated
-    terminated: Array  # [] float32, failure (body too far from the reference, or NaN physics)
-    truncated: Array  # [] float32, time limit or end of clip, not a failure: bootstrap
+    terminated: Array  # [] float32, 1: a body is farther than termination_distance_m from the reference
+    truncated: Array  # [] float32, 1: the clip has no frame for the next step (and not terminated)
     clip_id: Array  # [] int32
     time_s: Array  # [] float32, motion time of ``data`` in the clip
-    step_count: Array  # [] int32, control steps since the episode began
-    episode_return: Array  # [] float32, undiscounted reward summed since the episode began
-    key: Array  # PRNG key
-    # reward/<term> (scaled), body_distance_*_m, nan, and of the episode this step belongs
-    # to: episode_steps and episode_return (including this step; read them where done == 1).
-    metrics: dict[str, Array]
+    key: Array  # PRNG key of this environment's resets (the episode wrapper splits it)
+    metrics: dict[str, Array]  # reward/<term> (scaled), body_distance_mean_m, body_distance_max_m
 
 
 class ImitationEnv:
@@ -303,102 +300,56 @@ class ImitationEnv:
         )
         # mjx.step runs a full forward pass first, so only the readouts are computed here.
         data = refresh_body_kinematics(self._model, data)
-        obs = self._observation(data, motion_lib, clip_id, time_s)
+        obs = self._observation(body_kinematics(data), motion_lib, clip_id, time_s)
         zero = jnp.zeros((), jnp.float32)
         return EnvState(
             data=data,
             obs=obs,
-            final_obs=obs,
             reward=zero,
-            done=zero,
             terminated=zero,
             truncated=zero,
             clip_id=clip_id,
             time_s=time_s,
-            step_count=jnp.zeros((), jnp.int32),
-            episode_return=zero,
             key=key,
             metrics=self._zero_metrics(),
         )
 
     @staticmethod
     def _zero_metrics() -> dict[str, Array]:
-        names = [f"reward/{t}" for t in REWARD_TERMS]
-        names += ["body_distance_mean_m", "body_distance_max_m", "nan", "episode_steps", "episode_return"]
+        names = [f"reward/{t}" for t in REWARD_TERMS] + [BODY_DISTANCE_MEAN, BODY_DISTANCE_MAX]
         return {n: jnp.zeros((), jnp.float32) for n in names}
 
     # ----------------------------------------------------------------------------------
     # Step.
 
     def step(self, state: EnvState, action: Array, motion_lib: MotionLib) -> EnvState:
-        """One 30 Hz control step; finished episodes restart at a freshly sampled clip."""
-        cfg = self.config
+        """One 30 Hz control step (no reset: see :mod:`physhmr_jax.envs.wrappers`)."""
         data = pd_step(self._model, state.data, self.action_to_targets(action), self._substeps)
         data = refresh_body_kinematics(self._model, data)
         time_s = state.time_s + self.dt
-        step_count = state.step_count + 1
         ref = motion_lib.state_at(state.clip_id, time_s)
-        body = body_kinematics(data)
+        body = body_kinematics(data)  # once per step: rewards and observation read it
 
-        terms = self.rewards(data, ref)
-        reward = sum(terms.values())
+        terms = self._rewards(body, data, ref)
         distance = jnp.linalg.norm(ref.body_pos - body.pos, axis=-1)
-        obs = self._observation(data, motion_lib, state.clip_id, time_s)
-
-        finite = (
-            jnp.all(jnp.isfinite(data.qpos))
-            & jnp.all(jnp.isfinite(data.qvel))
-            & jnp.all(jnp.isfinite(obs))
-            & jnp.isfinite(reward)
-        )
-        # NaN physics: a failure with zero reward; nothing non-finite leaves this function.
-        reward = jnp.where(finite, reward, 0.0)
-        terms = {k: jnp.where(finite, v, 0.0) for k, v in terms.items()}
-        final_obs = jnp.where(finite, obs, 0.0)
-        distance = jnp.where(finite, distance, 0.0)
-        episode_return = state.episode_return + reward
-
-        failed = jnp.any(distance > cfg.termination_distance_m) | ~finite
+        failed = jnp.any(distance > self.config.termination_distance_m)
         clip_end = time_s + self.dt > motion_lib.clip_duration_s[state.clip_id] + _CLIP_END_TOLERANCE_S
-        time_limit = (step_count >= cfg.episode_length_steps) | clip_end
-        done = failed | time_limit
-
         metrics = {f"reward/{k}": v for k, v in terms.items()}
-        metrics.update(
-            body_distance_mean_m=distance.mean(),
-            body_distance_max_m=distance.max(),
-            nan=(~finite).astype(jnp.float32),
-            episode_steps=step_count.astype(jnp.float32),
-            episode_return=episode_return,
-        )
-
-        key, key_reset = jax.random.split(state.key)
-        fresh = self.reset(key_reset, motion_lib)
-
-        def pick(new, old):
-            return jnp.where(done, new, old)
-
-        return EnvState(
-            data=jax.tree.map(pick, fresh.data, data),
-            obs=pick(fresh.obs, final_obs),
-            final_obs=final_obs,
-            reward=reward.astype(jnp.float32),
-            done=done.astype(jnp.float32),
+        metrics.update({BODY_DISTANCE_MEAN: distance.mean(), BODY_DISTANCE_MAX: distance.max()})
+        return state.replace(
+            data=data,
+            obs=self._observation(body, motion_lib, state.clip_id, time_s),
+            reward=sum(terms.values()).astype(jnp.float32),
             terminated=failed.astype(jnp.float32),
-            truncated=(time_limit & ~failed).astype(jnp.float32),
-            clip_id=pick(fresh.clip_id, state.clip_id),
-            time_s=pick(fresh.time_s, time_s),
-            step_count=pick(fresh.step_count, step_count),
-            episode_return=pick(fresh.episode_return, episode_return),
-            key=key,
+            truncated=(clip_end & ~failed).astype(jnp.float32),
+            time_s=time_s,
             metrics=metrics,
         )
 
-    def _observation(self, data: mjx.Data, motion_lib: MotionLib, clip_id: Array, time_s: Array) -> Array:
+    def _observation(self, body: BodyKinematics, motion_lib: MotionLib, clip_id: Array, time_s: Array) -> Array:
         k = self.config.num_future_frames
         times = time_s + self.dt * jnp.arange(1, k + 1, dtype=jnp.float32)
         future = motion_lib.state_at(jnp.full((k,), clip_id), times)
-        body = body_kinematics(data)
         return jnp.concatenate([proprioception_from_bodies(body), reference_observation_from_bodies(body, future)])
 
     # ----------------------------------------------------------------------------------
@@ -406,7 +357,9 @@ class ImitationEnv:
 
     def rewards(self, data: mjx.Data, ref: MotionState) -> dict[str, Array]:
         """Scaled reward terms of ``data`` against the reference ``ref`` at the same time."""
-        body = body_kinematics(data)
+        return self._rewards(body_kinematics(data), data, ref)
+
+    def _rewards(self, body: BodyKinematics, data: mjx.Data, ref: MotionState) -> dict[str, Array]:
         terms = {
             "pos": self._reward_pos(body, ref),
             "rot": self._reward_rot(body, ref),
@@ -470,6 +423,8 @@ def make_vmapped(env: ImitationEnv) -> BatchedEnv:
 
 __all__ = [
     "ACTION_SIZE",
+    "BODY_DISTANCE_MAX",
+    "BODY_DISTANCE_MEAN",
     "PROPRIOCEPTION_SIZE",
     "REFERENCE_FRAME_SIZE",
     "BatchedEnv",

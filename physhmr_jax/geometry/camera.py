@@ -1,6 +1,6 @@
 """Pinhole cameras in JAX: intrinsics, look-at poses, projection, unprojection, pixel rays.
 
-Conventions (the video format of DESIGN.md follows them):
+Conventions (the video shards of :mod:`physhmr_jax.vision.shards` follow them):
   * camera frame is OpenCV's: x right, y down, z forward (along the optical axis);
   * ``R_wc`` [..., 3, 3] rotates camera-frame vectors into the world frame (its columns
     are the camera's x, y, z axes written in world coordinates), ``t_wc`` [..., 3] is the

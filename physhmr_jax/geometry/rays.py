@@ -1,4 +1,4 @@
-"""Pixel-as-ray policy input (PhysHMR, Feng et al. 2025, "pixel-as-ray"; DESIGN.md).
+"""Pixel-as-ray policy input (PhysHMR, Feng et al. 2025, "pixel-as-ray").
 
 For each of the 12 ray joints (:data:`~physhmr_jax.humanoid.skeleton.RAY_BODIES`) a 2D
 keypoint is lifted to a world ray from the camera centre ``c`` with unit direction

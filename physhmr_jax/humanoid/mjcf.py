@@ -4,10 +4,11 @@ The body tree, names and frames follow :mod:`physhmr_jax.humanoid.skeleton`. Geo
 follows PHC's SMPL humanoid: capsules along the bones, boxes for the ankles and toes,
 spheres for the head and hands, density 1000 kg/m^3. Actuators are PD position servos
 (``<position kp kv>``) whose targets are the policy's actions; gains are PHC's Isaac Gym
-values (DESIGN.md) scaled by ``HumanoidConfig.gain_scale``.
+values scaled by ``gain_scale`` (see :func:`default_config`).
 
 Contacts are explicit ``<pair>`` elements, never the all-pairs default, because MJX's cost
-grows with the number of candidate pairs (DESIGN.md measured 20x from this alone):
+grows with the number of candidate pairs (an early measurement of this project: 20x from
+this alone):
   * ``contacts="feet"`` (default): the four foot boxes against the floor;
   * ``contacts="all"``: every body geom against the floor (falls, kneeling, sitting);
   * ``self_collision=True`` adds pairs between geoms of bodies that are not adjacent.
@@ -15,12 +16,12 @@ grows with the number of candidate pairs (DESIGN.md measured 20x from this alone
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Literal
 from xml.etree import ElementTree as ET
 
+import ml_collections
 import mujoco
 import numpy as np
+from ml_collections import config_dict
 
 from physhmr_jax.humanoid.skeleton import (
     BODY_NAMES,
@@ -97,57 +98,80 @@ def pd_gains() -> tuple[np.ndarray, np.ndarray]:
     return kp, kd
 
 
-@dataclasses.dataclass(frozen=True)
-class HumanoidConfig:
-    """How to build the humanoid.
+def default_config(**overrides) -> ml_collections.ConfigDict:
+    """How to build the humanoid: a locked ConfigDict, with ``overrides`` applied.
 
-    Attributes:
-      timestep_s: physics step; control runs at 30 Hz with ``round(1/30/timestep_s)`` substeps
-        (6 at the default 1/180 s).
-      contacts: "feet" (foot boxes vs floor) or "all" (every geom vs floor).
-      self_collision: add pairs between non-adjacent bodies' geoms.
-      gain_scale: multiplies PHC's kp and kd.
-      armature: rotor inertia added to every hinge (kg m^2); stabilises stiff PD.
-      density: body density (kg/m^3).
-      solver_iterations, ls_iterations: Newton solver budget (speed vs accuracy lever). Two
-        iterations let the 16 foot contacts inject energy (a standing pose hops off the
-        floor within 0.2 s at 1/120 s); four are stable (``tests/test_humanoid.py``).
-      integrator: "implicitfast" treats the PD damping implicitly (stable with stiff kd).
-      friction: sliding friction of the foot/floor contact.
-      joint_limit_constraints: make the hinge ranges hard constraints. Off by default: PD
-        targets are clipped to the same ranges (``ctrlrange``), and MJX, unlike MuJoCo C,
-        keeps a constraint row for every limited joint whether active or not (69 rows,
-        more than the foot contacts).
-      solver, jacobian, cone: MuJoCo ``<option>`` settings (speed levers; see docs/benchmarks.md).
-      toe_contacts: also collide the toe boxes with the floor (4 more contact points per foot).
-      contact_solref, contact_solimp: softness of the foot/floor contact (MuJoCo's
-        ``solref``/``solimp`` of the contact pairs). ``None`` means (2 * timestep_s, 1): the
-        stiffest contact MuJoCo integrates stably. Measured on the first frame of CMU 02_01
-        held by PD (``tests/test_import.py``): 1/120 s with MuJoCo's default 0.02 s lets
-        the feet sink 15-20 mm and bounce; 1/180 s with 0.011 s keeps them within 5 mm.
+    Sequences are lists, so the config saved as JSON and read back is equal to it. An
+    override of a key that does not exist raises ``KeyError`` naming the key; one of the
+    wrong type raises ``TypeError`` (ConfigDict's type safety; ints are accepted for floats
+    and tuples for lists).
+
+    Example: ``default_config(contacts="all", timestep_s=1 / 120)``.
     """
+    config = ml_collections.ConfigDict(
+        {
+            # Physics step (s); control runs at 30 Hz with ``round(1/30/timestep_s)`` substeps
+            # (6 at the default 1/180 s).
+            "timestep_s": 1.0 / 180.0,
+            # "feet" (foot boxes vs floor) or "all" (every geom vs floor).
+            "contacts": "feet",
+            # Add pairs between non-adjacent bodies' geoms.
+            "self_collision": False,
+            # Multiplies PHC's kp and kd.
+            "gain_scale": 1.0,
+            # Rotor inertia added to every hinge (kg m^2); stabilises stiff PD.
+            "armature": 0.02,
+            # Body density (kg/m^3).
+            "density": 1000.0,
+            # Newton solver budget (speed vs accuracy lever). Two iterations let the 16 foot
+            # contacts inject energy (a standing pose hops off the floor within 0.2 s at
+            # 1/120 s); four are stable (``tests/test_humanoid.py``).
+            "solver_iterations": 4,
+            "ls_iterations": 6,
+            # "implicitfast" (treats the PD damping implicitly: stable with stiff kd) or "Euler".
+            "integrator": "implicitfast",
+            # Sliding friction of the foot/floor contact.
+            "friction": 1.0,
+            # Make the hinge ranges hard constraints. Off by default: PD targets are clipped
+            # to the same ranges (``ctrlrange``), and MJX, unlike MuJoCo C, keeps a
+            # constraint row for every limited joint whether active or not (69 rows, more
+            # than the foot contacts).
+            "joint_limit_constraints": False,
+            # MuJoCo ``<option>`` settings (speed levers; see docs/benchmarks.md):
+            # solver "Newton" | "CG", jacobian "auto" | "dense" | "sparse",
+            # cone "pyramidal" | "elliptic".
+            "solver": "Newton",
+            "jacobian": "auto",
+            "cone": "pyramidal",
+            # Also collide the toe boxes with the floor (4 more contact points per foot).
+            "toe_contacts": True,
+            # Softness of the foot/floor contact: MuJoCo's ``solref`` [timeconst_s, dampratio]
+            # and ``solimp`` [dmin, dmax, width_m] of the contact pairs. ``contact_solref``
+            # is a placeholder: None (the default) means derived, [2 * timestep_s, 1], the
+            # stiffest contact MuJoCo integrates stably; set it to a 2-list to override.
+            # Measured on the first frame of CMU 02_01 held by PD (``tests/test_import.py``):
+            # 1/120 s with MuJoCo's default 0.02 s lets the feet sink 15-20 mm and bounce;
+            # 1/180 s with 0.011 s keeps them within 5 mm.
+            "contact_solref": config_dict.placeholder(list),
+            "contact_solimp": [0.9, 0.95, 0.001],
+        }
+    )
+    unknown = sorted(set(overrides) - set(config.keys()))
+    if unknown:
+        raise KeyError(f"unknown humanoid config key(s) {unknown}; known keys: {sorted(config.keys())}")
+    config.update(overrides)
+    config.lock()
+    return config
 
-    timestep_s: float = 1.0 / 180.0
-    contacts: Literal["feet", "all"] = "feet"
-    self_collision: bool = False
-    gain_scale: float = 1.0
-    armature: float = 0.02
-    density: float = 1000.0
-    solver_iterations: int = 4
-    ls_iterations: int = 6
-    integrator: Literal["implicitfast", "Euler"] = "implicitfast"
-    friction: float = 1.0
-    joint_limit_constraints: bool = False
-    solver: Literal["Newton", "CG"] = "Newton"
-    jacobian: Literal["auto", "dense", "sparse"] = "auto"
-    cone: Literal["pyramidal", "elliptic"] = "pyramidal"
-    toe_contacts: bool = True
-    contact_solref: tuple[float, float] | None = None
-    contact_solimp: tuple[float, float, float] = (0.9, 0.95, 0.001)
 
-
-def contact_solref(config: HumanoidConfig) -> tuple[float, float]:
-    return config.contact_solref or (2.0 * config.timestep_s, 1.0)
+def contact_solref(config: ml_collections.ConfigDict | None = None) -> tuple[float, float]:
+    """The contact pairs' ``solref``: ``config.contact_solref``, or (2 * timestep_s, 1) when unset."""
+    config = default_config() if config is None else config
+    if config.contact_solref is None:
+        return (2.0 * config.timestep_s, 1.0)
+    if len(config.contact_solref) != 2:
+        raise ValueError(f"contact_solref must be [timeconst_s, dampratio], got {config.contact_solref}")
+    return tuple(float(x) for x in config.contact_solref)
 
 
 def _fmt(v) -> str:
@@ -239,9 +263,10 @@ def sole_points_local(skeleton: Skeleton) -> np.ndarray:
     return np.stack(out)
 
 
-def build_mjcf(skeleton: Skeleton | None = None, config: HumanoidConfig = HumanoidConfig()) -> str:
-    """The humanoid as an MJCF string."""
+def build_mjcf(skeleton: Skeleton | None = None, config: ml_collections.ConfigDict | None = None) -> str:
+    """The humanoid as an MJCF string (``config``: :func:`default_config` when None)."""
     skeleton = skeleton or mean_skeleton()
+    config = default_config() if config is None else config
     scale = size_scale(skeleton)
     off = skeleton.offsets_m
     ranges = joint_ranges_rad()
@@ -340,11 +365,13 @@ def dof_names() -> list[str]:
     return [f"{n}_{a}" for n in BODY_NAMES[1:] for a in AXIS_NAMES]
 
 
-def build_model(skeleton: Skeleton | None = None, config: HumanoidConfig = HumanoidConfig()) -> mujoco.MjModel:
+def build_model(skeleton: Skeleton | None = None, config: ml_collections.ConfigDict | None = None) -> mujoco.MjModel:
     return mujoco.MjModel.from_xml_string(build_mjcf(skeleton, config))
 
 
-def control_substeps(config: HumanoidConfig, control_hz: float = 30.0) -> int:
+def control_substeps(config: ml_collections.ConfigDict | None = None, control_hz: float = 30.0) -> int:
+    """Physics steps per control step (6 at the default 1/180 s and 30 Hz)."""
+    config = default_config() if config is None else config
     return max(1, int(round(1.0 / control_hz / config.timestep_s)))
 
 
@@ -373,10 +400,11 @@ def humanoid_info(model: mujoco.MjModel) -> dict:
 
 
 __all__ = [
-    "HumanoidConfig",
     "build_mjcf",
     "build_model",
+    "contact_solref",
     "control_substeps",
+    "default_config",
     "dof_names",
     "humanoid_info",
     "joint_ranges_rad",

@@ -12,13 +12,14 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import mujoco
 import numpy as np
-from mujoco import mjx
 
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.humanoid import mjcf
 from physhmr_jax.humanoid.kinematics import world_sole_points
+from physhmr_jax.humanoid.quiet_mjx import mjx
 from physhmr_jax.humanoid.skeleton import Skeleton, mean_skeleton, standing_dof
 
 CONTROL_HZ = 30.0
@@ -26,11 +27,12 @@ CONTROL_HZ = 30.0
 
 @dataclasses.dataclass(frozen=True)
 class Humanoid:
-    """A built humanoid: the MuJoCo model, its MJX copy and the control timing."""
+    """A built humanoid: the MuJoCo model, its MJX copy, the config (``mjcf.default_config()``
+    fields) it was built from and the control timing."""
 
     mj_model: mujoco.MjModel
     mjx_model: mjx.Model
-    config: mjcf.HumanoidConfig
+    config: ml_collections.ConfigDict
     skeleton: Skeleton
     substeps: int
 
@@ -39,8 +41,11 @@ class Humanoid:
         return self.substeps * float(self.mj_model.opt.timestep)
 
 
-def make_humanoid(skeleton: Skeleton | None = None, config: mjcf.HumanoidConfig = mjcf.HumanoidConfig()) -> Humanoid:
+def make_humanoid(skeleton: Skeleton | None = None, config: ml_collections.ConfigDict | None = None) -> Humanoid:
+    """The humanoid of ``skeleton`` (the mean body when None) built from ``config``
+    (``mjcf.default_config()`` when None)."""
     skeleton = skeleton or mean_skeleton()
+    config = mjcf.default_config() if config is None else config
     mj_model = mjcf.build_model(skeleton, config)
     return Humanoid(
         mj_model=mj_model,

@@ -51,8 +51,8 @@ MIRROR: tuple[int, ...] = tuple(
     BODY_INDEX[n.replace("L_", "R_") if n.startswith("L_") else n.replace("R_", "L_")] for n in BODY_NAMES
 )
 
-# The 12 joints whose rays the vision policy sees (DESIGN.md): shoulders, elbows, wrists,
-# hips, knees, ankles.
+# The 12 joints whose rays the vision policy sees (PhysHMR's pixel-as-ray input): shoulders,
+# elbows, wrists, hips, knees, ankles.
 RAY_BODIES: tuple[int, ...] = tuple(
     BODY_INDEX[n]
     for n in (

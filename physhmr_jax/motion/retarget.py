@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from physhmr_jax.eval import metrics
+from physhmr_jax.eval import physical
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.humanoid import mjcf
 from physhmr_jax.humanoid.kinematics import forward_kinematics, position_jacobian, world_sole_points
@@ -245,11 +245,11 @@ CONTACT_HEIGHT_M = 0.01  # a sole point within 1 cm of the floor is in contact
 
 def foot_quality(clip: Clip) -> dict[str, float]:
     """Penetration (below z = 0) and skating (xy motion while within 1 cm of the floor) of
-    the four sole points, with the evaluation metrics' definitions (``eval/metrics.py``)."""
+    the four sole points, with the evaluation metrics' definitions (``eval/physical.py``)."""
     soles = jnp.asarray(clip_sole_points(clip))
     sole_ids = tuple(range(soles.shape[-2]))
-    penetration_mean, penetration = metrics.ground_penetration_m(soles, sole_ids)
-    skating, _ = metrics.foot_sliding_m(soles, sole_ids, contact_height_m=CONTACT_HEIGHT_M)
+    penetration_mean, penetration = physical.ground_penetration_m(soles, sole_ids)
+    skating, _ = physical.foot_sliding_m(soles, sole_ids, contact_height_m=CONTACT_HEIGHT_M)
     return {
         "foot_penetration_mean_mm": float(1e3 * penetration_mean),
         "foot_penetration_max_mm": float(1e3 * penetration.max()),

@@ -1,6 +1,6 @@
 """Square person crops around the 2D keypoints (host-side numpy).
 
-The image encoder (:mod:`physhmr_jax.vision.encoder`) sees one square crop per frame, as
+The image encoder (:mod:`physhmr_jax.vision.encoder_model`) sees one square crop per frame, as
 HMR-style regressors do: the box of the frame's confident keypoints (``conf > 0``), made
 square on its longer side, grown by ``margin`` on every side, resampled to ``out_px`` x
 ``out_px``. Frames without any confident keypoint reuse the box of the nearest frame that

@@ -1,6 +1,6 @@
 """The video sample shard: one video's frames, 2D keypoints, camera and (synthetic) truth.
 
-A shard is an ``.npz`` (DESIGN.md, "Formats") with
+A shard is an ``.npz`` with
 
   required  ``kp2d (T,J,2)`` float32 pixels (camera.py's convention: the image spans
             ``[0, W] x [0, H]``), ``conf (T,J)`` float32 in ``[0, 1]``, ``K (3,3)``,
@@ -23,10 +23,10 @@ finite everywhere.
 
 Features. ``features`` is the contract between any image encoder and the vision policy:
 one finite float32 row of ``F`` numbers per frame (``F`` = 512 for the default encoder,
-:mod:`physhmr_jax.vision.encoder`, as in the paper; any other encoder may store its own
+:mod:`physhmr_jax.vision.encoder_model`, as in the paper; any other encoder may store its own
 ``F``). Row ``t`` describes frame ``t`` only. Consumers read ``F`` from the array; a shard
 without ``features`` stays valid (the encoder fills them in with
-``physhmr encoder features``).
+``physhmr encoder features``, :mod:`physhmr_jax.vision.encoder_features`).
 
 Keypoint sets are named by ``joint_names``. Three sets are understood by
 :func:`to_ray_keypoints`: our body names (synthetic data projects the humanoid's bodies),

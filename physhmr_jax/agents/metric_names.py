@@ -1,0 +1,42 @@
+"""Names of the metrics the training driver, the logs and the plots rely on.
+
+One module so that a name is spelled once: the PPO iteration writes these keys, the run
+directory's CSV and TensorBoard log them, the progress bar and ``curves.png`` read them.
+An environment's own per-step metrics are logged under :func:`env_metric` of the name the
+environment publishes (e.g. ``physhmr_jax.envs.imitation.BODY_DISTANCE_MEAN``).
+"""
+
+from __future__ import annotations
+
+# Totals.
+ENV_STEPS = "env_steps"  # env steps per seed so far (the x axis of every curve)
+
+# Rollout (training episodes, which start at random clip times).
+REWARD_MEAN = "rollout/reward_mean"
+EPISODES = "rollout/episodes"  # episodes that ended within the rollout
+EPISODE_LENGTH = "rollout/episode_length_mean"
+EPISODE_RETURN = "rollout/episode_return_mean"
+# Ended episodes that reached the time limit or the clip's end without failing. Not the
+# evaluation success rate (every clip from its first frame): that is EVAL_SUCCESS_RATE.
+EPISODE_SUCCESS_RATE = "rollout/success_rate"
+TERMINATION_RATE = "rollout/termination_rate"
+TRUNCATION_RATE = "rollout/truncation_rate"
+VALUE_MEAN = "rollout/value_mean"
+NONFINITE_TRANSITIONS = "rollout/nonfinite_transitions"
+
+# Updates.
+APPROX_KL = "sgd/approx_kl"
+SKIPPED_UPDATES = "sgd/skipped_updates"
+
+# Evaluation inside training (every clip from its first frame, mean actions).
+EVAL_SUCCESS_RATE = "eval/success_rate"
+
+
+def env_metric(name: str) -> str:
+    """The logged name of an environment's per-step metric ``name`` (its rollout mean)."""
+    return f"env/{name}"
+
+
+def sgd_metric(name: str) -> str:
+    """The logged name of a loss metric ``name`` (mean over epochs and minibatches)."""
+    return f"sgd/{name}"

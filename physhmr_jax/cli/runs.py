@@ -1,0 +1,201 @@
+"""``physhmr train|eval|bench|demo ...``: training runs, their evaluation, benchmarks, the demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from physhmr_jax.cli.output import print_result
+
+
+def cmd_bench_env(args) -> int:
+    from physhmr_jax.bench.env import default_config, run_env_bench
+
+    # Only the options given on the command line override mjcf.default_config()'s values.
+    given = {
+        "contacts": args.contacts,
+        "solver_iterations": args.iterations,
+        "ls_iterations": args.ls_iterations,
+        "timestep_s": args.timestep,
+        "joint_limit_constraints": args.joint_limits or None,
+    }
+    config = default_config()
+    config.num_envs, config.control_steps = args.num_envs, args.control_steps
+    config.humanoid.update({k: v for k, v in given.items() if v is not None})
+    result = run_env_bench(config)
+    print_result(result, args.json)
+    return 0
+
+
+def cmd_bench_motionlib(args) -> int:
+    from physhmr_jax.bench.motionlib import run_motionlib_bench
+
+    result = run_motionlib_bench(args.num_envs)
+    print_result(result, args.json)
+    return 0
+
+
+def cmd_bench_rays(args) -> int:
+    from physhmr_jax.bench.rays import run_rays_bench
+
+    result = run_rays_bench(args.num_envs, env_num_envs=args.env_num_envs)
+    print_result(result, args.json)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from physhmr_jax.demo import run_demo
+
+    run_demo(motions=args.motions, out_dir=Path(args.out), clip_name=args.clip, seconds=args.seconds)
+    return 0
+
+
+def _parse_override(text: str) -> tuple[str, object]:
+    """``section.name=value`` -> (dotted name, value); the value is read as JSON when it parses."""
+    from physhmr_jax.config_io import parse_value
+
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected SECTION.NAME=VALUE, got {text!r}")
+    name, raw = text.split("=", 1)
+    return name, parse_value(raw)
+
+
+def cmd_train_expert(args) -> int:
+    from physhmr_jax import config_io
+    from physhmr_jax.agents import sharding
+    from physhmr_jax.expert import config as expert_config
+    from physhmr_jax.expert.train import train_expert
+
+    sharding.initialize_distributed(args.coordinator, args.num_processes, args.process_id)
+    config = expert_config.default_config(args.preset)
+    if args.motions is not None:
+        config.motions.path = args.motions
+    config.motions.skeleton = args.skeleton
+    for flag, name in {
+        "iterations": "run.iterations", "checkpoint_every": "run.checkpoint_every", "seed": "run.seed",
+        "seeds": "ppo.num_seeds", "num_envs": "ppo.num_envs",
+    }.items():  # fmt: skip
+        if getattr(args, flag) is not None:
+            config_io.set_value(config, name, getattr(args, flag))
+    for name, value in args.set or []:
+        config_io.set_value(config, name, value)
+    expert_config.ppo_config(config)  # validate the batch split before anything is built
+    try:
+        summary = train_expert(
+            config, args.out, resume=args.resume, resume_iterations=args.iterations, progress=not args.no_progress,
+            log=lambda message: print(message, file=sys.stderr),
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"interrupted: the last iteration is checkpointed in {args.out}; continue with --resume", file=sys.stderr)
+        return 130
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_eval_expert(args) -> int:
+    from physhmr_jax.expert.evaluate import evaluate_expert
+
+    result = evaluate_expert(
+        args.run, motions=args.motions, seed_index=args.seed_index, iteration=args.iteration,
+        video_clip=args.video_clip, video_path=args.video,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for row in result["per_clip"]:
+            print(f"  {row['clip']:<24} {'ok  ' if row['success'] else 'FAIL'} {row['frames_tracked']:5d}/{row['frames']:<5d} "
+                  f"G-MPJPE {row['g_mpjpe_mm']:7.1f}  MPJPE {row['mpjpe_mm']:6.1f}  PA {row['pa_mpjpe_mm']:6.1f} mm")  # fmt: skip
+        mm = lambda key: "n/a" if result[key] is None else f"{result[key]:.1f}"  # noqa: E731
+        print(
+            f"success {result['success_rate']:.1%} of {result['clips']} clips; G-MPJPE {mm('g_mpjpe_mm')}, "
+            f"MPJPE {mm('mpjpe_mm')}, PA-MPJPE {mm('pa_mpjpe_mm')} mm, accel {mm('accel_error_mm')} mm/frame^2"
+        )
+        if "video" in result:
+            print(f"video: {result['video']}")
+    return 0
+
+
+def cmd_bench_train(args) -> int:
+    from physhmr_jax.bench.train import run_train_bench
+
+    result = run_train_bench(num_envs=args.num_envs, preset=args.preset, iterations=args.iterations)
+    print_result(result, args.json)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this module's command groups to the top-level parser's subparsers."""
+    from physhmr_jax.expert.presets import PRESETS
+
+    expert_presets = sorted(PRESETS)
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="cmd", required=True)
+    p = bench.add_parser("env", help="MJX env throughput vs MuJoCo C")
+    p.add_argument("--num-envs", type=int, default=512)
+    p.add_argument("--control-steps", type=int, default=30)
+    p.add_argument("--contacts", choices=("feet", "all"), default=None, help="default: mjcf.default_config()'s")
+    p.add_argument("--iterations", type=int, default=None, help="Newton iterations (default: mjcf.default_config()'s)")
+    p.add_argument("--ls-iterations", type=int, default=None)
+    p.add_argument("--timestep", type=float, default=None, help="physics step in seconds")
+    p.add_argument("--joint-limits", action="store_true", help="hard joint-limit constraints")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench_env)
+
+    p = bench.add_parser("motionlib", help="MotionLib.state_at cost vs one MJX control step")
+    p.add_argument("--num-envs", type=int, default=4096)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench_motionlib)
+
+    p = bench.add_parser("rays", help="pixel-as-ray input cost vs one MJX control step")
+    p.add_argument("--num-envs", type=int, default=4096)
+    p.add_argument("--env-num-envs", type=int, default=256, help="envs for the MJX step, scaled linearly to --num-envs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench_rays)
+
+    p = sub.add_parser("demo", help="procedural motions -> humanoid -> MJX playback -> video")
+    p.add_argument("--motions", default=None, help="folder of clips (.npz); default: the procedural library")
+    p.add_argument("--clip", default=None, help="clip name to play (default: the first walk)")
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--out", default="runs/demo")
+    p.set_defaults(fn=cmd_demo)
+
+    train = sub.add_parser("train", help="training runs").add_subparsers(dest="cmd", required=True)
+    p = train.add_parser("expert", help="PPO expert (privileged reference) on MJX; writes a run directory")
+    p.add_argument(
+        "--out", required=True, help="run directory (config.json, metrics.csv, curves.png, tb/, checkpoints/)"
+    )
+    p.add_argument("--preset", choices=expert_presets, default="cpu")
+    p.add_argument("--motions", default=None, help="clip .npz folder (physhmr motion import) or 'procedural' (default)")
+    p.add_argument("--skeleton", choices=("mean", "first"), default="mean", help="the body every clip is played on")
+    p.add_argument("--iterations", type=int, default=None, help="total PPO iterations (default: the preset's)")
+    p.add_argument("--seeds", type=int, default=None, help="independent seeds trained side by side (vmap)")
+    p.add_argument("--num-envs", type=int, default=None, help="environments per seed (default: the preset's)")
+    p.add_argument("--checkpoint-every", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.NAME=VALUE",
+                   help="override any config entry, e.g. ppo.learning_rate=1e-4 (repeatable)")  # fmt: skip
+    p.add_argument("--resume", action="store_true", help="continue from the run directory's latest checkpoint")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--coordinator", default=None, help="multi-host: coordinator HOST:PORT")
+    p.add_argument("--num-processes", type=int, default=None, help="multi-host: number of processes")
+    p.add_argument("--process-id", type=int, default=None, help="multi-host: this process's index")
+    p.set_defaults(fn=cmd_train_expert)
+
+    evaluate = sub.add_parser("eval", help="evaluation").add_subparsers(dest="cmd", required=True)
+    p = evaluate.add_parser("expert", help="play every clip from its first frame; success rate and errors")
+    p.add_argument("--run", required=True, help="a train expert run directory")
+    p.add_argument("--motions", default=None, help="clips to evaluate (default: the run's own)")
+    p.add_argument("--seed-index", type=int, default=0, help="which of the run's seeds")
+    p.add_argument("--iteration", type=int, default=None, help="checkpoint (default: the latest)")
+    p.add_argument("--video", default=None, help="write simulation | reference video of one clip here (.mp4)")
+    p.add_argument("--video-clip", default=None, help="clip for the video (default: the first)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_eval_expert)
+
+    p = bench.add_parser("train", help="PPO training env steps/s vs env-only stepping at the same N")
+    p.add_argument("--num-envs", type=int, default=1024)
+    p.add_argument("--preset", choices=expert_presets, default="cpu")
+    p.add_argument("--iterations", type=int, default=3, help="timed iterations after the compiling one")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench_train)

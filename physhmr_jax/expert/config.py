@@ -1,0 +1,75 @@
+"""The expert run's config and its named presets.
+
+One ``ConfigDict`` per run with the sections ``ppo`` (:func:`physhmr_jax.agents.ppo.
+default_config` with a PPO preset), ``env`` (:func:`physhmr_jax.envs.imitation.
+default_config`), ``humanoid`` (:func:`physhmr_jax.humanoid.mjcf.default_config`),
+``motions`` (where the clips come from and which body plays them) and ``run``
+(iterations, checkpoints, seed). It is saved as ``config.json`` in the run directory and
+read back equal (:mod:`physhmr_jax.config_io`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import ml_collections
+
+from physhmr_jax import config_io
+from physhmr_jax.agents import ppo, run_dir
+from physhmr_jax.envs import imitation
+from physhmr_jax.expert.presets import PRESETS
+from physhmr_jax.humanoid import mjcf
+
+PROCEDURAL = "procedural"  # motions.path of the built-in procedural library
+
+
+def default_config(preset: str = "cpu", **ppo_overrides) -> ml_collections.ConfigDict:
+    """The whole run's config for a named preset (one of :data:`PRESETS`)."""
+    if preset not in PRESETS:
+        raise config_io.ConfigError(f"unknown expert preset {preset!r}; choose one of {sorted(PRESETS)}")
+    return ml_collections.ConfigDict(
+        {
+            "preset": preset,
+            "ppo": ppo.get_config(PRESETS[preset]["ppo"], **ppo_overrides).to_dict(),
+            "env": imitation.default_config().to_dict(),
+            "humanoid": mjcf.default_config().to_dict(),
+            "motions": {"path": PROCEDURAL, "skeleton": "mean", "procedural_per_type": 2, "procedural_seed": 0},
+            "run": {**PRESETS[preset]["run"], "seed": 0},
+        }
+    )
+
+
+def load_config(out: str | os.PathLike) -> ml_collections.ConfigDict:
+    """The config a run directory was trained with (its ``config.json``)."""
+    return config_io.from_dict(run_dir.load_config(out))
+
+
+def ppo_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The ``ppo`` section on top of PPO's defaults, validated."""
+    base = ppo.default_config()
+    base.update(dict(config.ppo))
+    ppo.num_minibatches(base)
+    return base
+
+
+def env_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The ``env`` section on top of the imitation env's defaults."""
+    base = imitation.default_config()
+    base.update(dict(config.env))
+    return base
+
+
+def humanoid_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The ``humanoid`` section on top of the humanoid's defaults."""
+    return mjcf.default_config(**dict(config.humanoid))
+
+
+__all__ = [
+    "PRESETS",
+    "PROCEDURAL",
+    "default_config",
+    "env_config",
+    "humanoid_config",
+    "load_config",
+    "ppo_config",
+]

@@ -1,0 +1,198 @@
+"""``physhmr eval expert``: every clip from its first frame, success rate and tracking errors.
+
+Clip i plays in environment i from its first frame with the policy's mean action on the
+plain env (no reset, no early termination), through the one rollout
+(:func:`physhmr_jax.agents.acting.rollout`) whose record hook keeps the simulated and
+reference bodies of every frame. A clip fails at the first frame whose mean body distance
+to the reference exceeds 0.5 m (PHC's rule, :func:`physhmr_jax.eval.metrics.tracking_success`);
+errors average the frames tracked before that (all frames of a successful clip).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from physhmr_jax.agents import acting, ppo, run_dir, runner, sharding
+from physhmr_jax.envs import imitation
+from physhmr_jax.eval import metrics
+from physhmr_jax.expert import config as expert_config
+from physhmr_jax.expert.build import Expert, build_expert
+
+SIM_BODY_POS = "sim_body_pos"  # Transition.extras keys of the evaluation rollout
+REF_BODY_POS = "ref_body_pos"
+QPOS = "qpos"
+ERROR_KEYS = ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm", "accel_error_mm")
+
+
+def restore_training_state(out: str | Path, expert: Expert, *, iteration: int | None = None) -> ppo.TrainingState:
+    """The ``[S, ...]`` training state of a run's latest (or given) checkpoint."""
+    checkpoints = run_dir.Checkpoints(out)
+    try:
+        iteration = checkpoints.latest_iteration() if iteration is None else iteration
+        if iteration is None:
+            raise run_dir.RunDirError(out, "no checkpoints yet (checkpoints/ is empty)")
+        cfg = expert.ppo_config
+        one = jax.eval_shape(lambda k: ppo.init_training_state(expert.env, cfg, k), jax.random.PRNGKey(0))
+        device = sharding.replicated(sharding.make_mesh(jax.devices()[:1]))
+        abstract = jax.tree.map(
+            lambda x: jax.ShapeDtypeStruct((cfg.num_seeds, *x.shape), x.dtype, sharding=device), one
+        )
+        items, _ = checkpoints.restore(iteration, {"training_state": abstract})
+    finally:
+        checkpoints.close()
+    return items["training_state"]
+
+
+def steps_per_clip(expert: Expert) -> list[int]:
+    """Frames played per clip: every control step whose reference frame exists."""
+    return [int(math.floor(c.duration_s / expert.env.dt + 1e-3)) + 1 for c in expert.clips]
+
+
+def make_play_clips(expert: Expert, num_steps: int):
+    """``play(training_state, motion_lib) -> Transition [T, C]`` (jitted): clip i in env i.
+
+    ``extras`` holds, per step t, the state *before* the step's action (t = 0 is the
+    reference start): simulated and reference body positions [T, C, 24, 3] and qpos.
+    """
+    env = expert.env
+    networks = ppo.make_networks(env, expert.ppo_config)
+
+    def play(training_state: ppo.TrainingState, lib) -> acting.Transition:
+        def record(state, action, next_state):
+            del action, next_state
+            return {
+                SIM_BODY_POS: jax.vmap(imitation.body_kinematics)(state.data).pos,
+                REF_BODY_POS: lib.state_at(state.clip_id, state.time_s).body_pos,
+                QPOS: state.data.qpos,
+            }
+
+        num_clips = lib.num_clips
+        keys = jax.random.split(jax.random.PRNGKey(0), num_clips)
+        clip_ids = jnp.arange(num_clips, dtype=jnp.int32)
+        state = jax.vmap(env.reset_to, in_axes=(0, None, 0, 0))(keys, lib, clip_ids, jnp.zeros(num_clips))
+        policy = acting.make_policy(
+            networks, training_state.params, training_state.normalizer_params, deterministic=True
+        )
+        step = acting.batched_step(env, lib)
+        _, transitions = acting.rollout(step, policy, state, jax.random.PRNGKey(0), num_steps, record=record)
+        return transitions
+
+    return jax.jit(play)
+
+
+def clip_results(expert: Expert, sim_pos: np.ndarray, ref_pos: np.ndarray) -> list[dict]:
+    """Per clip: frames, frames tracked, success and errors (mm) from [T, C, 24, 3] bodies."""
+    rows = []
+    for i, (clip, n) in enumerate(zip(expert.clips, steps_per_clip(expert), strict=True)):
+        sim, ref = jnp.asarray(sim_pos[:n, i]), jnp.asarray(ref_pos[:n, i])
+        success, distance = metrics.tracking_success(sim, ref, threshold_m=metrics.SUCCESS_THRESHOLD_M)
+        failed = ~(np.asarray(distance) <= metrics.SUCCESS_THRESHOLD_M)  # NaN counts as failed
+        tracked = max(int(np.argmax(failed)) if failed.any() else n, 1)
+        s, r = sim[:tracked], ref[:tracked]
+        accel = metrics.accel_error_m_per_frame2(s, r) if tracked >= 3 else None
+        rows.append(
+            {
+                "clip": clip.name,
+                "frames": n,
+                "frames_tracked": tracked,
+                "success": bool(success) and not failed.any(),
+                "g_mpjpe_mm": metrics.M_TO_MM * float(jnp.mean(metrics.g_mpjpe_m(s, r))),
+                "mpjpe_mm": metrics.M_TO_MM * float(jnp.mean(metrics.mpjpe_m(s, r))),
+                "pa_mpjpe_mm": metrics.M_TO_MM * float(jnp.mean(metrics.pa_mpjpe_m(s, r))),
+                "accel_error_mm": None if accel is None else metrics.M_TO_MM * float(jnp.mean(accel)),
+            }
+        )
+    return rows
+
+
+def _mean_of(key: str, rows: Sequence[dict]) -> float | None:
+    """Mean over the rows that have the value; None (JSON null) when none has."""
+    values = [r[key] for r in rows if r[key] is not None]
+    return float(np.mean(values)) if values else None
+
+
+def summarize_clips(rows: Sequence[dict]) -> dict:
+    successes = [r for r in rows if r["success"]]
+    return {
+        "clips": len(rows),
+        "success_rate": len(successes) / len(rows),
+        **{k: _mean_of(k, rows) for k in ERROR_KEYS},
+        "success_only": {k: _mean_of(k, successes) for k in ERROR_KEYS},
+    }
+
+
+def evaluate_expert(
+    out: str | Path,
+    *,
+    motions: str | Sequence[str] | None = None,
+    seed_index: int = 0,
+    iteration: int | None = None,
+    video_clip: str | None = None,
+    video_path: str | Path | None = None,
+) -> dict:
+    """Success rate and tracking errors (mm) of a trained expert on every clip of ``motions``.
+
+    Errors: G-MPJPE (global, unaligned), MPJPE (root-relative), PA-MPJPE (per-frame
+    similarity alignment), acceleration error (mm/frame^2).
+    """
+    config = expert_config.load_config(out)
+    expert = build_expert(config, motions=motions)
+    states = restore_training_state(out, expert, iteration=iteration)
+    num_seeds = int(states.iteration.shape[0])
+    if not 0 <= seed_index < num_seeds:
+        raise ValueError(f"--seed-index {seed_index} out of range: the run trained {num_seeds} seed(s)")
+    training_state = runner.unreplicate_seed(states, seed_index)
+    start = time.perf_counter()
+    play = make_play_clips(expert, max(steps_per_clip(expert)))
+    extras = jax.tree.map(np.asarray, play(training_state, expert.motion_lib).extras)
+    play_s = time.perf_counter() - start
+    per_clip = clip_results(expert, extras[SIM_BODY_POS], extras[REF_BODY_POS])
+    summary = {
+        "run_dir": str(out),
+        "iteration": int(np.asarray(training_state.iteration)),
+        "seed_index": seed_index,
+        **summarize_clips(per_clip),
+        "per_clip": per_clip,
+        "play_seconds": play_s,
+    }
+    if video_clip is not None or video_path is not None:
+        frames = {row["clip"]: row["frames"] for row in per_clip}
+        summary["video"] = str(_write_video(expert, extras[QPOS], frames, video_clip, video_path, out))
+    return summary
+
+
+def _write_video(expert: Expert, qpos, frames: dict[str, int], clip_name, path, out) -> Path:
+    """Simulation (left) next to the reference (right) for one clip's played frames."""
+    from physhmr_jax.humanoid.render import render_qpos, write_side_by_side
+    from physhmr_jax.humanoid.simulation import qpos_qvel_from_state
+
+    names = [c.name for c in expert.clips]
+    clip_name = clip_name or names[0]
+    if clip_name not in names:
+        raise ValueError(f"clip {clip_name!r} is not among the evaluated clips {names}")
+    i = names.index(clip_name)
+    n = frames[clip_name]
+    times = jnp.arange(n, dtype=jnp.float32) * expert.env.dt
+    ref = expert.motion_lib.state_at(jnp.full((n,), i, jnp.int32), times)
+    ref_qpos = np.asarray(qpos_qvel_from_state(ref)[0])
+    path = Path(path) if path is not None else Path(out) / f"eval_{clip_name}.mp4"
+    model = expert.humanoid.mj_model
+    write_side_by_side(path, render_qpos(model, qpos[:n, i]), render_qpos(model, ref_qpos), fps=1.0 / expert.env.dt)
+    return path
+
+
+__all__ = [
+    "clip_results",
+    "evaluate_expert",
+    "make_play_clips",
+    "restore_training_state",
+    "steps_per_clip",
+    "summarize_clips",
+]
