@@ -26,3 +26,14 @@ def pytest_configure(config):
 
     jax.config.update("jax_compilation_cache_dir", str(REPO / ".cache" / "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 2.0)
+
+
+# The modules that compile MJX programs, longest first: pytest-xdist (--dist loadfile) hands
+# out files in collection order, so starting these first keeps both workers busy to the end.
+_LONGEST_FIRST = ("test_ppo.py", "test_import.py", "test_expert_cli.py", "test_imitation_env.py",
+                  "test_humanoid.py", "test_demo.py", "test_retarget.py")  # fmt: skip
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(_LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(rank)))

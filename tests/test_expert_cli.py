@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import chex
+import jax
 import numpy as np
 import pytest
 from distributed_check import standing_clip
@@ -22,7 +24,7 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     motions.mkdir()
     standing_clip().save(motions / "stand_glide.npz")
     args = ["train", "expert", "--preset", "smoke", "--motions", str(motions), "--out", str(run),
-            "--iterations", "3", "--checkpoint-every", "2", "--no-progress"]  # fmt: skip
+            "--iterations", "3", "--checkpoint-every", "2", "--no-progress", "--set", "run.eval_every=2"]  # fmt: skip
     assert cli.main(args) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out)  # stdout is the JSON summary alone; the log goes to stderr
@@ -39,10 +41,19 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     assert cli.main(args) == cli.EXIT_USER_ERROR
     assert "already holds checkpoints" in capsys.readouterr().err
 
+    # The in-training evaluation (iteration 2) is the program eval expert runs on that checkpoint.
+    header, *rows = [line.split(",") for line in lines]
+    in_training = dict(zip(header, rows[1], strict=True))
+    assert in_training["iteration"] == "2" and rows[0][header.index("eval/success_rate")] == ""
+    assert summary["eval_iteration"] == 2
+
     video = tmp_path / "eval.mp4"
-    assert cli.main(["eval", "expert", "--run", str(run), "--json", "--video", str(video)]) == 0
+    assert cli.main(["eval", "expert", "--run", str(run), "--iteration", "2", "--json", "--video", str(video)]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["clips"] == 1 and result["iteration"] == 3
+    assert result["clips"] == 1 and result["iteration"] == 2
+    assert float(in_training["eval/success_rate"]) == result["success_rate"]
+    for key in ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm"):
+        assert float(in_training[f"eval/{key}"]) == pytest.approx(result[key], rel=1e-6), key
     row = result["per_clip"][0]
     # 10 s clip at 30 Hz: 301 frames, every one played (the plain env never resets).
     assert row["clip"] == "stand_glide" and row["frames"] == 301
@@ -52,6 +63,27 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     # PA-MPJPE removes rotation, translation and scale: never above MPJPE on the same frames.
     assert result["pa_mpjpe_mm"] <= result["mpjpe_mm"] + 1e-3
     assert video.stat().st_size > 5_000
+
+    # The policy alone, exported and loaded back, acts as the checkpoint's.
+    from physhmr_jax.agents import runner
+    from physhmr_jax.expert import config as expert_config
+    from physhmr_jax.expert.build import build_expert
+    from physhmr_jax.expert.evaluate import restore_training_state
+    from physhmr_jax.expert.export import load_policy
+
+    policy_file = tmp_path / "policy.npz"
+    assert cli.main(["export", "expert", "--run", str(run), "--out", str(policy_file), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["iteration"] == 3
+    networks, params, normalizer, loaded_config = load_policy(policy_file)
+    assert loaded_config.to_dict() == config
+    expert = build_expert(expert_config.load_config(run))
+    state = runner.unreplicate_seed(restore_training_state(run, expert), 0)
+    host = lambda tree: jax.tree.map(np.asarray, tree)  # noqa: E731
+    chex.assert_trees_all_equal(host(params["policy"]), host(state.params["policy"]))
+    chex.assert_trees_all_equal(host(normalizer), host(state.normalizer_params))
+    obs = np.random.default_rng(0).normal(size=(4, expert.env.observation_size)).astype(np.float32)
+    np.testing.assert_allclose(networks.policy(params, normalizer, obs)[0],
+                               networks.policy(state.params, state.normalizer_params, obs)[0], rtol=1e-5, atol=1e-7)  # fmt: skip
 
     # A bad --set value is one line naming the key, the value and the expected type.
     bad = ["train", "expert", "--preset", "smoke", "--out", str(tmp_path / "bad"), "--set", "ppo.learning_rate=abc"]

@@ -15,6 +15,7 @@ import pytest
 
 from physhmr_jax.envs import imitation, wrappers
 from physhmr_jax.geometry import rotations as rot
+from physhmr_jax.humanoid import mjcf
 from physhmr_jax.humanoid.simulation import make_humanoid
 from physhmr_jax.humanoid.skeleton import BODY_INDEX, mean_skeleton, standing_dof
 from physhmr_jax.motion.clip import Clip
@@ -59,11 +60,26 @@ def batched(env):
 
 
 @pytest.fixture(scope="module")
-def training(env):
-    """The training env (episode wrappers) over a batch: start from plain states, step."""
+def training(env, batched):
+    """The training env (episode wrappers) over a batch: start from plain states, step.
+
+    ``step`` is ``TrainingEnv.step`` taken apart: the plain env's compiled step, then the
+    wrapper's ``after_step`` (what ``step`` composes), so that the module compiles the
+    physics once (about a minute on this CPU) rather than twice.
+    """
     wrapped = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
-    step = jax.jit(jax.vmap(wrapped.step, in_axes=(0, 0, None)))
-    return SimpleNamespace(env=wrapped, start=jax.jit(jax.vmap(wrapped.start)), step=step)
+    after_step = jax.jit(jax.vmap(wrapped.after_step, in_axes=(0, 0, None)))
+
+    def step(states, actions, lib):
+        return after_step(states, batched.step(states.inner, actions, lib), lib)
+
+    return SimpleNamespace(env=wrapped, start=jax.jit(jax.vmap(wrapped.start)), step=step, after_step=after_step)
+
+
+def _config(**overrides):
+    config = imitation.default_config()
+    config.update(overrides)
+    return config
 
 
 def _keys(seed=0):
@@ -77,7 +93,7 @@ def _reset_to(batched, lib, clip_ids=(0, 1, 0, 1), times=(0.5, 0.5, 0.5, 0.5)):
 def _reference_action(env, lib, states):
     """Actions whose PD targets are the reference dof one control step ahead."""
     ref = lib.state_at(states.clip_id, states.time_s + env.dt)
-    return env.targets_to_action(ref.dof)
+    return env.targets_to_action(ref.dof, ref.dof)
 
 
 def test_sizes_and_config(env):
@@ -92,6 +108,35 @@ def test_sizes_and_config(env):
     np.testing.assert_allclose(scale[BODY_INDEX["L_Wrist"] - 1], 1.2 * np.deg2rad(120), rtol=1e-6)
     with pytest.raises(AttributeError):
         env.config.no_such_setting = 1  # locked config
+
+
+def test_action_modes_absolute_and_residual(env, lib, batched):
+    """Absolute (PHC): target = clip(a, -1, 1) * scale; residual: target = reference dof at
+    t + dt + clip(a, -1, 1) * 0.5 * scale; both clipped to the joint ranges."""
+    low, high = (np.asarray(x) for x in mjcf.joint_ranges_rad().T)
+    scale = env.action_scale
+    residual = imitation.ImitationEnv(env.humanoid, _config(action_mode="residual"))
+    states = _reset_to(batched, lib)
+    ref_dof = np.asarray(lib.state_at(states.clip_id, states.time_s + env.dt).dof)
+    zero = jnp.zeros((BATCH, env.action_size))
+    targets = jax.jit(jax.vmap(residual.targets, in_axes=(0, 0, None)))
+    # A zero residual action holds the reference pose of the step's target frame (clipped).
+    np.testing.assert_allclose(targets(states, zero, lib), np.clip(ref_dof, low, high), atol=1e-6)
+    # Absolute mode, PHC's map: a = 0.5 puts every hinge at half its action scale.
+    absolute = jax.jit(jax.vmap(env.targets, in_axes=(0, 0, None)))
+    half = jnp.full((BATCH, env.action_size), 0.5)
+    np.testing.assert_allclose(absolute(states, half, lib), np.clip(0.5 * scale, low, high)[None].repeat(BATCH, 0),
+                               atol=1e-6)  # fmt: skip
+    # Actions beyond [-1, 1] are clipped first: a = 3 acts as a = 1.
+    np.testing.assert_allclose(
+        targets(states, 3.0 * jnp.ones_like(zero), lib), np.clip(ref_dof + 0.5 * scale, low, high), atol=1e-6
+    )
+    # The inverse maps in-range targets back to actions.
+    mid = np.clip(ref_dof + 0.1, low, high)
+    action = residual.targets_to_action(jnp.asarray(mid), jnp.asarray(ref_dof))
+    np.testing.assert_allclose(residual.action_to_targets(action, jnp.asarray(ref_dof)), mid, atol=1e-6)
+    with pytest.raises(ValueError, match="action_mode"):
+        imitation.ImitationEnv(env.humanoid, _config(action_mode="relative")).action_to_targets(zero[0], zero[0])
 
 
 def test_reset_is_the_reference_state(env, lib, batched):
@@ -221,6 +266,6 @@ def test_reference_pd_targets_keep_the_humanoid_up(env, lib, batched):
 
 
 def test_step_compiled_once(batched, training):
-    for fn in (batched.step, batched.reset_to, training.step, training.start):
+    for fn in (batched.step, batched.reset_to, training.after_step, training.start):
         if hasattr(fn, "_cache_size"):
             assert fn._cache_size() <= 1

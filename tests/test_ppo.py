@@ -189,6 +189,21 @@ def test_presets_and_networks():
     chex.assert_shape(fixed.value(p_fixed, networks.init_normalizer(5), jnp.ones((7, 5))), (7,))
 
 
+def test_kl_adaptive_learning_rate_by_hand():
+    # kl_target 0.02: KL above 0.04 divides the rate by 1.5, below 0.01 multiplies it by 1.5,
+    # in between leaves it; the result stays within [1e-6, 1e-2].
+    config = ppo.get_config("smoke", learning_rate_schedule="kl_adaptive", kl_target=0.02)
+    cases = [(1e-3, 0.5, 1e-3 / 1.5), (1e-3, 0.041, 1e-3 / 1.5), (1e-3, 0.04, 1e-3), (1e-3, 0.02, 1e-3),
+             (1e-3, 0.01, 1e-3), (1e-3, 0.009, 1.5e-3), (9e-3, 0.0, 1e-2), (1.2e-6, 1.0, 1e-6)]  # fmt: skip
+    for rate, kl, expected in cases:
+        got = float(ppo.adapt_learning_rate(jnp.float32(rate), jnp.float32(kl), config))
+        np.testing.assert_allclose(got, expected, rtol=1e-6, err_msg=f"rate {rate}, kl {kl}")
+    fixed = ppo.get_config("smoke")
+    assert float(ppo.adapt_learning_rate(jnp.float32(1e-3), jnp.float32(5.0), fixed)) == np.float32(1e-3)
+    with pytest.raises(ValueError, match="learning_rate_schedule"):
+        ppo.make_algorithm(_ToyEnv(), ppo.get_config("smoke", learning_rate_schedule="cosine"))
+
+
 # ------------------------------------------------------------------------------------
 # A toy env with the ImitationEnv contract: compiles in seconds.
 
@@ -352,6 +367,24 @@ def test_nonfinite_transitions_are_masked_and_counted():
         assert np.isfinite(np.asarray(leaf)).all()
     # The normaliser saw only the finite transitions: 3 iterations * 256 minus the masked.
     assert int(training_state.normalizer_params.count.lo) == 3 * 16 * 16 - int(nonfinite)
+
+
+def test_kl_adaptive_rate_moves_inside_the_iteration():
+    """The adapted rate lives in the optimiser state: it changes with no recompilation."""
+    env = _ToyEnv()
+    config = _toy_config(num_seeds=1, learning_rate_schedule="kl_adaptive", kl_target=1e-6, learning_rate=1e-3)
+    algorithm = ppo.make_algorithm(env, config)
+    iteration = jax.jit(algorithm.iteration)
+    training_state = algorithm.init(jax.random.PRNGKey(0))
+    env_state = algorithm.reset(jax.random.PRNGKey(1), None)
+    training_state, env_state, metrics = iteration(training_state, env_state, None, jax.random.PRNGKey(2))
+    # 4 epochs x 4 minibatches = 16 steps. The first one's policy is the behaviour policy
+    # itself (KL 0 < 0.5e-6: the rate grows x1.5, as rl_games' schedule does at the start of
+    # every iteration); each of the other 15 exceeds the 1e-6 target: 1e-3 * 1.5 / 1.5^15.
+    np.testing.assert_allclose(ppo.learning_rate(training_state.opt_state), 1e-3 * 1.5 / 1.5**15, rtol=1e-5)
+    assert float(metrics[names.sgd_metric("learning_rate")]) < 1e-3
+    training_state, _, _ = iteration(training_state, env_state, None, jax.random.PRNGKey(3))
+    assert iteration._cache_size() == 1
 
 
 # ------------------------------------------------------------------------------------

@@ -71,6 +71,15 @@ def default_config() -> ml_collections.ConfigDict:
             "num_epochs": 6,
             "minibatch_size": 16384,
             "learning_rate": 2e-5,
+            # "fixed" (PHC), or "kl_adaptive" (rl_games' adaptive schedule): after every
+            # minibatch step the rate is divided by learning_rate_factor when that
+            # minibatch's approximate KL exceeds 2 * kl_target and multiplied by it when the
+            # KL is below kl_target / 2, within [learning_rate_min, learning_rate_max].
+            "learning_rate_schedule": "fixed",
+            "kl_target": 0.02,
+            "learning_rate_factor": 1.5,
+            "learning_rate_min": 1e-6,
+            "learning_rate_max": 1e-2,
             "adam_eps": 1e-8,
             "max_grad_norm": 50.0,  # global-norm clip of each minibatch gradient
             # Returns.
@@ -265,16 +274,39 @@ def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransform
     )
 
 
-def set_learning_rate(training_state: TrainingState, learning_rate: float | Array) -> TrainingState:
+def learning_rate(opt_state: optax.OptState) -> Array:
+    """[] Adam's current learning rate in ``opt_state`` (:func:`make_optimizer`'s layout)."""
+    return opt_state[1].hyperparams["learning_rate"]
+
+
+def _with_learning_rate(opt_state: optax.OptState, rate: float | Array) -> optax.OptState:
+    clip_state, adam_state = opt_state
+    hyperparams = {**adam_state.hyperparams, "learning_rate": jnp.asarray(rate, jnp.float32)}
+    return (clip_state, adam_state._replace(hyperparams=hyperparams))
+
+
+def set_learning_rate(training_state: TrainingState, rate: float | Array) -> TrainingState:
     """The same state with Adam's learning rate replaced (no recompilation needed)."""
-    clip_state, adam_state = training_state.opt_state
-    hyperparams = {**adam_state.hyperparams, "learning_rate": jnp.asarray(learning_rate, jnp.float32)}
-    opt_state = (clip_state, adam_state._replace(hyperparams=hyperparams))
-    return training_state.replace(opt_state=opt_state)
+    return training_state.replace(opt_state=_with_learning_rate(training_state.opt_state, rate))
+
+
+def adapt_learning_rate(rate: Array, approx_kl: Array, config: ml_collections.ConfigDict) -> Array:
+    """rl_games' adaptive rule: the next learning rate after a step that moved the policy by
+    ``approx_kl`` (unchanged for the ``fixed`` schedule)."""
+    schedule = config.learning_rate_schedule
+    if schedule == "fixed":
+        return rate
+    if schedule != "kl_adaptive":
+        raise ValueError(f"ppo.learning_rate_schedule must be 'fixed' or 'kl_adaptive', not {schedule!r}")
+    factor = config.learning_rate_factor
+    rate = jnp.where(approx_kl > 2.0 * config.kl_target, rate / factor, rate)
+    rate = jnp.where(approx_kl < 0.5 * config.kl_target, rate * factor, rate)
+    return jnp.clip(rate, config.learning_rate_min, config.learning_rate_max)
 
 
 def _make_agent(env: acting.Env, config: ml_collections.ConfigDict) -> _Agent:
     num_minibatches(config)  # validate before tracing
+    adapt_learning_rate(jnp.float32(config.learning_rate), jnp.float32(0.0), config)
     return _Agent(env, make_networks(env, config), make_optimizer(config), config)
 
 
@@ -336,14 +368,21 @@ def _sgd_minibatch(
     )
     grads, metrics = jax.grad(loss_fn, has_aux=True)(carry.params, normalizer_params, minibatch)
     grad_norm = optax.global_norm(grads)
+    rate = learning_rate(carry.opt_state)
     updates, opt_state = agent.optimizer.update(grads, carry.opt_state, carry.params)
     params = optax.apply_updates(carry.params, updates)
+    opt_state = _with_learning_rate(opt_state, adapt_learning_rate(rate, metrics["approx_kl"], cfg))
     finite = jnp.isfinite(grad_norm)
     carry = MinibatchCarry(
         params=_select_tree(finite, params, carry.params),
         opt_state=_select_tree(finite, opt_state, carry.opt_state),
     )
-    metrics = {**metrics, "grad_norm": jnp.where(finite, grad_norm, 0.0), "skipped_updates": 1.0 - finite}
+    metrics = {
+        **metrics,
+        "grad_norm": jnp.where(finite, grad_norm, 0.0),
+        "skipped_updates": 1.0 - finite,
+        "learning_rate": rate,  # the rate this step used
+    }
     return carry, metrics
 
 
@@ -475,7 +514,9 @@ __all__ = [
     "TrainingState",
     "default_config",
     "get_config",
+    "adapt_learning_rate",
     "init_training_state",
+    "learning_rate",
     "make_algorithm",
     "make_networks",
     "make_optimizer",

@@ -138,7 +138,11 @@ class MetricsLog:
         tmp.replace(self.path)
 
     def write(self, iteration: int, env_steps: float, wall_time_s: float, metrics: Mapping[str, np.ndarray]) -> None:
-        """Record one iteration: ``metrics`` maps names to [S] per-seed values."""
+        """Record one iteration: ``metrics`` maps names to [S] per-seed values.
+
+        A metric logged only at some iterations (an evaluation every N) adds its column
+        when it first appears; other rows leave it empty (NaN when read back).
+        """
         num_seeds = len(next(iter(metrics.values())))
         new_rows = []
         for seed in range(num_seeds):
@@ -148,6 +152,9 @@ class MetricsLog:
         if self._columns is None:
             self._columns = list(new_rows[0])
             self._rows = []
+            self._rewrite()
+        elif any(name not in self._columns for name in new_rows[0]):
+            self._columns += [name for name in new_rows[0] if name not in self._columns]
             self._rewrite()
         with open(self.path, "a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=self._columns, extrasaction="ignore")
@@ -175,7 +182,7 @@ def read_metrics(path: str | os.PathLike) -> tuple[list[str], list[dict[str, flo
         columns = list(reader.fieldnames or [])
         rows = []
         for raw in reader:
-            row = {k: float(v) for k, v in raw.items()}
+            row = {k: float(v) if v not in ("", None) else math.nan for k, v in raw.items()}
             row["iteration"], row["seed"] = int(row["iteration"]), int(row["seed"])
             rows.append(row)
     return columns, rows

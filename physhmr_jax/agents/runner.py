@@ -178,6 +178,8 @@ def run_training(
     tensorboard: bool = True,
     plot_every: int = 25,
     curve_panels: Mapping[str, str] | None = None,
+    evaluate: Callable[[Any], Mapping[str, np.ndarray]] | None = None,
+    evaluate_every: int = 0,
     on_iteration: Callable[[int, Mapping[str, np.ndarray]], None] | None = None,
 ) -> tuple[LoopState, list[dict[str, float]]]:
     """Train until ``num_iterations`` iterations in total are done; returns the final loop
@@ -187,7 +189,10 @@ def run_training(
     fresh start if there is none); the metrics CSV is cut back to that checkpoint first.
     The config is the caller's business (``run_dir.save_config``). ``curve_panels``
     (metric name -> axis label) chooses the panels of ``curves.png`` (default:
-    ``run_dir.CURVE_PANELS``).
+    ``run_dir.CURVE_PANELS``). Every ``evaluate_every`` iterations (0: never)
+    ``evaluate(training_state [S, ...]) -> {name: [S]}`` runs on the new state and its
+    metrics join that iteration's row (the sample-efficiency curve: evaluation against
+    env steps); it must not change the state.
     """
     from tqdm import tqdm
 
@@ -235,6 +240,8 @@ def run_training(
             loop_state, metrics = trainer.step(loop_state, env_data)
             metrics = sharding.to_host(metrics)
             iteration += 1
+            if evaluate is not None and evaluate_every > 0 and iteration % evaluate_every == 0:
+                metrics = {**metrics, **evaluate(loop_state.training_state)}
             now = time.perf_counter()
             if steady_since is None:
                 steady_since = (now, iteration)

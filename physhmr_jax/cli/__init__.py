@@ -15,9 +15,11 @@
   physhmr bench motionlib --num-envs N [--json]
   physhmr bench rays --num-envs N [--env-num-envs M] [--json]
   physhmr demo [--motions DIR] [--out DIR]
-  physhmr train expert --out RUN [--preset smoke|cpu|gpu] [--motions DIR] [--seeds K] [--resume]
+  physhmr train expert --out RUN [--preset smoke|cpu|gpu|cpu-phc|phc] [--motions DIR] [--seeds K] [--resume]
   physhmr eval expert --run RUN [--motions DIR] [--json] [--video FILE.mp4 --video-clip NAME]
+  physhmr export expert --run RUN --out POLICY.npz [--seed-index S]
   physhmr bench train --num-envs N [--preset cpu] [--json]
+  physhmr bench compare RUN... --out FIG.png [--metric NAME]... [--labels L...] [--json]
 
 User errors (a bad file, a missing folder, a bad ``--set`` value) print one line naming the
 file or option and the problem and exit with status 2; no traceback. Argument parsing and

@@ -117,11 +117,38 @@ def cmd_eval_expert(args) -> int:
     return 0
 
 
+def cmd_export_expert(args) -> int:
+    from physhmr_jax.expert.export import export_policy
+
+    print_result(export_policy(args.run, args.out, seed_index=args.seed_index, iteration=args.iteration), args.json)
+    return 0
+
+
 def cmd_bench_train(args) -> int:
     from physhmr_jax.bench.train import run_train_bench
 
     result = run_train_bench(num_envs=args.num_envs, preset=args.preset, iterations=args.iterations)
     print_result(result, args.json)
+    return 0
+
+
+def cmd_bench_compare(args) -> int:
+    from physhmr_jax.bench.compare import DEFAULT_METRICS, compare_runs, plot_comparison
+
+    table = compare_runs(args.runs, args.metric or DEFAULT_METRICS)
+    figure = plot_comparison(table, args.out, labels=args.labels, title=args.title or "")
+    table.pop("_curves")
+    if args.json:
+        print(json.dumps({**table, "figure": str(figure)}, indent=2))
+        return 0
+    for metric, per_run in table["metrics"].items():
+        print(f"{metric} at equal env steps per seed (seed mean [min, max]):")
+        for run, points in per_run.items():
+            cells = "  ".join(
+                f"{p['env_steps']:,.0f}: {p['mean']:.3g} [{p['min']:.3g}, {p['max']:.3g}]" for p in points
+            )
+            print(f"  {Path(run).name:<28} {cells or '(no common env steps)'}")
+    print(f"figure: {figure}")
     return 0
 
 
@@ -192,6 +219,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--video-clip", default=None, help="clip for the video (default: the first)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_eval_expert)
+
+    export = sub.add_parser("export", help="portable files of trained networks").add_subparsers(
+        dest="cmd", required=True
+    )
+    p = export.add_parser("expert", help="one seed's policy + normaliser + config as one .npz")
+    p.add_argument("--run", required=True, help="a train expert run directory")
+    p.add_argument("--out", required=True, help="the policy file (.npz)")
+    p.add_argument("--seed-index", type=int, default=0)
+    p.add_argument("--iteration", type=int, default=None, help="checkpoint (default: the latest)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_export_expert)
+
+    p = bench.add_parser("compare", help="sample efficiency: runs' curves against env steps, at equal env steps")
+    p.add_argument("runs", nargs="+", help="training run directories")
+    p.add_argument("--out", required=True, help="the figure (.png)")
+    p.add_argument("--metric", action="append", help="metric to compare (repeatable; default: eval success, ...)")
+    p.add_argument("--labels", nargs="+", default=None, help="one legend label per run (default: folder names)")
+    p.add_argument("--title", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench_compare)
 
     p = bench.add_parser("train", help="PPO training env steps/s vs env-only stepping at the same N")
     p.add_argument("--num-envs", type=int, default=1024)

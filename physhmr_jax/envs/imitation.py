@@ -89,9 +89,15 @@ def default_config() -> ml_collections.ConfigDict:
             "reward_scales": {"pos": 0.5, "rot": 0.3, "vel": 0.1, "ang_vel": 0.1, "power": -0.0005},
             # term = exp(-coefficient * mean squared error) (PHC k_pos, k_rot, k_vel, k_ang_vel).
             "reward_coefficients": {"pos": 100.0, "rot": 10.0, "vel": 0.1, "ang_vel": 0.1},
-            # PD target = clip(action, -1, 1) * action_scale, clipped to the joint range.
+            # What an action means (:meth:`ImitationEnv.action_to_targets`), both clipped to
+            # the joint range:
+            #   "absolute" (PHC): PD target = clip(action, -1, 1) * action_scale;
+            #   "residual": PD target = reference dof at the step's target time t + dt
+            #     + clip(action, -1, 1) * residual_scale * action_scale.
             # action_scale of the 3 hinges of a body = min(factor * max |limit| over the
             # body's hinges, max_rad) (PHC ``_build_pd_action_offset_scale``, offset 0).
+            "action_mode": "absolute",
+            "residual_scale": 0.5,
             "action_scale_factor": 1.2,
             "action_scale_max_rad": float(np.pi),
             "clip_actions": True,
@@ -255,15 +261,36 @@ class ImitationEnv:
     # ----------------------------------------------------------------------------------
     # Actions.
 
-    def action_to_targets(self, action: Array) -> Array:
-        """[69] action -> [69] PD targets (radians) within the joint ranges."""
+    def _action_offset_scale(self, ref_dof: Array) -> tuple[Array, Array]:
+        """(offset [69], scale [69]) of the affine map action -> PD target (``action_mode``)."""
+        mode = self.config.action_mode
+        if mode == "absolute":
+            return jnp.zeros_like(ref_dof), self._action_scale
+        if mode == "residual":
+            return ref_dof, self.config.residual_scale * self._action_scale
+        raise ValueError(f"env.action_mode must be 'absolute' or 'residual', not {mode!r}")
+
+    def action_to_targets(self, action: Array, ref_dof: Array) -> Array:
+        """[69] action -> [69] PD targets (radians) within the joint ranges.
+
+        ``ref_dof`` [69] is the reference's dof at the step's target time t + dt (read only
+        in ``residual`` mode). The targets are absolute in both modes: they are what a
+        student imitating this policy is taught.
+        """
         if self.config.clip_actions:
             action = jnp.clip(action, -1.0, 1.0)
-        return jnp.clip(action * self._action_scale, self._target_low, self._target_high)
+        offset, scale = self._action_offset_scale(ref_dof)
+        return jnp.clip(offset + action * scale, self._target_low, self._target_high)
 
-    def targets_to_action(self, targets: Array) -> Array:
+    def targets_to_action(self, targets: Array, ref_dof: Array) -> Array:
         """Inverse of :meth:`action_to_targets` for targets inside the joint ranges."""
-        return targets / self._action_scale
+        offset, scale = self._action_offset_scale(ref_dof)
+        return (targets - offset) / scale
+
+    def targets(self, state: EnvState, action: Array, motion_lib: MotionLib) -> Array:
+        """[69] PD targets ``step`` holds for ``action`` in ``state`` (absolute, radians)."""
+        ref_dof = motion_lib.state_at(state.clip_id, state.time_s + self.dt).dof
+        return self.action_to_targets(action, ref_dof)
 
     # ----------------------------------------------------------------------------------
     # Reset.
@@ -324,10 +351,11 @@ class ImitationEnv:
 
     def step(self, state: EnvState, action: Array, motion_lib: MotionLib) -> EnvState:
         """One 30 Hz control step (no reset: see :mod:`physhmr_jax.envs.wrappers`)."""
-        data = pd_step(self._model, state.data, self.action_to_targets(action), self._substeps)
-        data = refresh_body_kinematics(self._model, data)
         time_s = state.time_s + self.dt
-        ref = motion_lib.state_at(state.clip_id, time_s)
+        ref = motion_lib.state_at(state.clip_id, time_s)  # the step's target frame
+        targets = self.action_to_targets(action, ref.dof)
+        data = pd_step(self._model, state.data, targets, self._substeps)
+        data = refresh_body_kinematics(self._model, data)
         body = body_kinematics(data)  # once per step: rewards and observation read it
 
         terms = self._rewards(body, data, ref)

@@ -108,7 +108,10 @@ class TrainingEnv:
         return self.start(self.env.reset(key, env_data))
 
     def step(self, state: EpisodeState, action: Array, env_data: Any) -> EpisodeState:
-        inner = self.env.step(state.inner, action, env_data)
+        return self.after_step(state, self.env.step(state.inner, action, env_data), env_data)
+
+    def after_step(self, state: EpisodeState, inner: Any, env_data: Any) -> EpisodeState:
+        """The episode logic of :meth:`step`, given the plain env's stepped state ``inner``."""
         finite = jnp.all(jnp.isfinite(inner.obs)) & jnp.isfinite(inner.reward)
         reward = jnp.where(finite, inner.reward, 0.0)
         metrics = {k: jnp.where(finite, v, 0.0) for k, v in inner.metrics.items()}

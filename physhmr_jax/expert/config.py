@@ -27,14 +27,17 @@ def default_config(preset: str = "cpu", **ppo_overrides) -> ml_collections.Confi
     """The whole run's config for a named preset (one of :data:`PRESETS`)."""
     if preset not in PRESETS:
         raise config_io.ConfigError(f"unknown expert preset {preset!r}; choose one of {sorted(PRESETS)}")
+    spec = PRESETS[preset]
+    env = imitation.default_config()
+    env.update(dict(spec["env"]))
     return ml_collections.ConfigDict(
         {
             "preset": preset,
-            "ppo": ppo.get_config(PRESETS[preset]["ppo"], **ppo_overrides).to_dict(),
-            "env": imitation.default_config().to_dict(),
+            "ppo": ppo.get_config(spec["ppo"], **{**spec["ppo_overrides"], **ppo_overrides}).to_dict(),
+            "env": env.to_dict(),
             "humanoid": mjcf.default_config().to_dict(),
             "motions": {"path": PROCEDURAL, "skeleton": "mean", "procedural_per_type": 2, "procedural_seed": 0},
-            "run": {**PRESETS[preset]["run"], "seed": 0},
+            "run": {**spec["run"], "seed": 0},
         }
     )
 

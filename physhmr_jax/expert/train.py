@@ -13,16 +13,26 @@ from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents import ppo, run_dir, runner, sharding
 from physhmr_jax.envs import imitation, wrappers
 from physhmr_jax.expert import config as expert_config
-from physhmr_jax.expert.build import build_expert
+from physhmr_jax.expert import evaluate as expert_evaluate
+from physhmr_jax.expert.build import Expert, build_expert
 
-# curves.png of an expert run: the driver's default panels and the tracking error.
+EVAL_G_MPJPE = "eval/g_mpjpe_mm"  # in-training evaluation, besides names.EVAL_SUCCESS_RATE
+EVAL_MPJPE = "eval/mpjpe_mm"
+EVAL_PA_MPJPE = "eval/pa_mpjpe_mm"
+# curves.png of an expert run: the sample-efficiency curve first, then training figures.
 CURVE_PANELS = {
+    names.EVAL_SUCCESS_RATE: "eval: clips tracked from frame 0",
+    EVAL_G_MPJPE: "eval: G-MPJPE (mm)",
     **run_dir.CURVE_PANELS,
     names.env_metric(imitation.BODY_DISTANCE_MEAN): "mean body error (m)",
+    names.sgd_metric("learning_rate"): "learning rate",
+    names.sgd_metric("clip_fraction"): "clip fraction",
     names.env_metric(wrappers.NAN): "non-finite physics per step",
 }
 # Last-iteration figures a training summary reports (seed means).
 SUMMARY_METRICS = (
+    names.EVAL_SUCCESS_RATE,
+    EVAL_G_MPJPE,
     names.EPISODE_RETURN,
     names.EPISODE_LENGTH,
     names.EPISODE_SUCCESS_RATE,
@@ -34,6 +44,32 @@ def make_trainer(expert, mesh=None) -> runner.Trainer:
     """The driver around PPO on the expert's training env."""
     cfg = expert.ppo_config
     return runner.Trainer(ppo.make_algorithm(expert.training_env, cfg), num_seeds=cfg.num_seeds, mesh=mesh)
+
+
+def make_evaluator(expert: Expert):
+    """``evaluate(training_state [S, ...]) -> {name: [S]}``: every clip from its first frame.
+
+    The same compiled program and the same numbers as ``physhmr eval expert`` on a
+    checkpoint of that state (one seed at a time; compiled on the first call, then reused).
+    """
+    play = expert_evaluate.make_play_clips(expert, max(expert_evaluate.steps_per_clip(expert)))
+    keys = {names.EVAL_SUCCESS_RATE: "success_rate", EVAL_G_MPJPE: "g_mpjpe_mm", EVAL_MPJPE: "mpjpe_mm",
+            EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
+
+    def evaluate(training_state) -> dict[str, np.ndarray]:
+        states = sharding.to_host(training_state)
+        rows = []
+        for seed in range(int(states.iteration.shape[0])):
+            extras = play(runner.unreplicate_seed(states, seed), expert.motion_lib).extras
+            per_clip = expert_evaluate.clip_results(
+                expert,
+                np.asarray(extras[expert_evaluate.SIM_BODY_POS]),
+                np.asarray(extras[expert_evaluate.REF_BODY_POS]),
+            )
+            rows.append(expert_evaluate.summarize_clips(per_clip))
+        return {name: np.array([np.nan if r[key] is None else r[key] for r in rows]) for name, key in keys.items()}
+
+    return evaluate
 
 
 def train_expert(
@@ -77,8 +113,12 @@ def train_expert(
         resume=resume,
         progress=progress,
         curve_panels=CURVE_PANELS,
+        evaluate=make_evaluator(expert) if config.run.eval_every > 0 else None,
+        evaluate_every=config.run.eval_every,
     )
     last = [r for r in rows if r["iteration"] == max(r["iteration"] for r in rows)] if rows else []
+    evaluated = [r for r in rows if np.isfinite(r.get(names.EVAL_SUCCESS_RATE, np.nan))]
+    last_eval = [r for r in evaluated if r["iteration"] == evaluated[-1]["iteration"]] if evaluated else []
     summary = {
         "run_dir": str(out),
         "iterations": int(sharding.to_host(loop_state.training_state.iteration)[0]),
@@ -86,9 +126,12 @@ def train_expert(
         "wall_time_s_this_session": time.perf_counter() - start,
     }
     for name in SUMMARY_METRICS:
-        if last and name in last[0]:
-            summary[name] = float(np.mean([r[name] for r in last]))
+        source = last_eval if name.startswith("eval/") else last
+        if source and name in source[0]:
+            summary[name] = float(np.mean([r[name] for r in source]))
+    if last_eval:
+        summary["eval_iteration"] = int(last_eval[0]["iteration"])
     return summary
 
 
-__all__ = ["CURVE_PANELS", "make_trainer", "train_expert"]
+__all__ = ["CURVE_PANELS", "make_evaluator", "make_trainer", "train_expert"]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The expert's sample-efficiency comparison on the shared CMU walks (02_01, 16_17): PHC's
+# recipe (absolute PD targets, fixed learning rate) against residual actions about the
+# reference, against the expert's recipe (residual + KL-adaptive learning rate), each with
+# 2 seeds vmapped in one program, 128 envs per seed, evaluated every 10 iterations (40,960
+# env steps per seed) on every clip from its first frame. Then one figure and one table at
+# equal env steps (docs/expert.md). Run from the repository root after `make motions-cmu`:
+#
+#   bash experiments/expert_recipes.sh [ENV_STEPS_PER_SEED]     # default 307,200 (75 iterations)
+#
+# Each variant's run directory can be continued to a larger budget with
+#   .venv/bin/physhmr train expert --out runs/expert/recipes/VARIANT --resume --iterations N
+set -euo pipefail
+PHYSHMR=.venv/bin/physhmr
+STEPS=${1:-307200}
+ITERATIONS=$(( STEPS / (128 * 32) ))
+mkdir -p runs/motions/cmu_walks runs/expert/recipes
+cp runs/motions/cmu/02_01.npz runs/motions/cmu/16_17.npz runs/motions/cmu_walks/
+common=(--motions runs/motions/cmu_walks --seeds 2 --num-envs 128 --checkpoint-every 10 --no-progress
+        --iterations "$ITERATIONS" --set run.eval_every=10)
+train() {  # VARIANT PRESET [--set ...]
+  local variant=$1 preset=$2; shift 2
+  local out=runs/expert/recipes/$variant
+  if [ -d "$out/checkpoints" ]; then resume=(--resume); else resume=(); fi
+  $PHYSHMR train expert --preset "$preset" --out "$out" "${common[@]}" "${resume[@]}" "$@"
+}
+train recipe cpu                                             # residual + KL-adaptive lr
+train residual cpu-phc --set env.action_mode='"residual"'    # residual, fixed lr 3e-4
+train absolute cpu-phc                                       # PHC: absolute, fixed lr 3e-4
+$PHYSHMR bench compare runs/expert/recipes/{absolute,residual,recipe} \
+  --labels "absolute (PHC), lr 3e-4" "residual 0.5, lr 3e-4" "residual 0.5, KL-adaptive lr" \
+  --metric eval/success_rate --metric eval/g_mpjpe_mm --metric rollout/episode_length_mean \
+  --metric sgd/approx_kl --title "CMU 02_01 + 16_17, 2 seeds x 128 envs (CPU)" \
+  --out docs/expert_recipes_cmu_walks.png

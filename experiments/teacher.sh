@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The teacher the student issues distil from, on a named motion set with a stated budget.
+# Run from the repository root (the CMU set needs `make motions-cmu` and
+# `bash experiments/gpu_run.sh --prepare-cmu` first).
+#
+#   bash experiments/teacher.sh procedural [ENV_STEPS_PER_SEED]   # 8 types x 2 clips, default 1M
+#   bash experiments/teacher.sh cmu [ENV_STEPS_PER_SEED]          # CMU minus 49_06/49_08, default 1M
+#
+# 2 seeds x 128 envs on the `cpu` preset (residual actions, KL-adaptive learning rate),
+# evaluated every 10 iterations; the evaluation of each seed at the end is printed and the
+# policy of the better seed exported to runs/expert/teacher_SET/policy.npz.
+set -euo pipefail
+PHYSHMR=.venv/bin/physhmr
+SET=${1:?usage: teacher.sh procedural|cmu [ENV_STEPS_PER_SEED]}
+STEPS=${2:-1000000}
+ITERATIONS=$(( STEPS / (128 * 32) ))
+case "$SET" in
+  procedural) MOTIONS=procedural ;;
+  cmu) MOTIONS=runs/motions/cmu_no_cartwheels ;;
+  *) echo "usage: $0 procedural|cmu [ENV_STEPS_PER_SEED]" >&2; exit 2 ;;
+esac
+OUT=runs/expert/teacher_$SET
+if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(); fi
+$PHYSHMR train expert --preset cpu --motions "$MOTIONS" --seeds 2 --num-envs 128 --iterations "$ITERATIONS" \
+  --checkpoint-every 10 --set run.eval_every=10 --no-progress --out "$OUT" "${resume[@]}"
+best=0 best_rate=-1
+for s in 0 1; do
+  $PHYSHMR eval expert --run "$OUT" --seed-index "$s" --json > "$OUT/eval_seed$s.json"
+  rate=$(python3 -c "import json; print(json.load(open('$OUT/eval_seed$s.json'))['success_rate'])")
+  echo "seed $s: success $rate"
+  if python3 -c "import sys; sys.exit(0 if $rate > $best_rate else 1)"; then best=$s best_rate=$rate; fi
+done
+$PHYSHMR export expert --run "$OUT" --seed-index "$best" --out "$OUT/policy.npz"

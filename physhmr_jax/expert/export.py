@@ -1,0 +1,91 @@
+"""A trained expert's policy as one portable file, and back.
+
+``physhmr export expert --run RUN --out POLICY.npz [--seed-index S]`` writes the policy
+network's parameters and the observation normaliser of one seed (no critic, no optimiser,
+no environments: a fraction of a checkpoint's size), its run config as JSON and a format
+version. :func:`load_policy` rebuilds ``(networks, params, normalizer_params, config)``
+from it; a file of another format version, or one whose shapes do not fit the config's
+networks, is refused with one line naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from physhmr_jax import config_io
+from physhmr_jax.agents import ppo, run_dir, runner
+from physhmr_jax.envs import imitation
+from physhmr_jax.expert import config as expert_config
+from physhmr_jax.expert.build import build_expert
+from physhmr_jax.expert.evaluate import restore_training_state
+
+FORMAT_VERSION = 1
+_POLICY = "policy:"
+_NORMALIZER = "normalizer:"
+
+
+def _flat(tree, prefix: str) -> dict[str, np.ndarray]:
+    return {prefix + jax.tree_util.keystr(p): np.asarray(x) for p, x in jax.tree_util.tree_flatten_with_path(tree)[0]}
+
+
+def export_policy(out: str | Path, path: str | Path, *, seed_index: int = 0, iteration: int | None = None) -> dict:
+    """Write seed ``seed_index``'s policy of run ``out`` to ``path`` (.npz); returns a summary."""
+    config = expert_config.load_config(out)
+    expert = build_expert(config)
+    states = restore_training_state(out, expert, iteration=iteration)
+    state = runner.unreplicate_seed(states, seed_index)
+    arrays = {**_flat(state.params["policy"], _POLICY), **_flat(state.normalizer_params, _NORMALIZER)}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"format_version": FORMAT_VERSION, "config": config.to_dict(), "iteration": int(state.iteration),
+            "seed_index": seed_index, "run_dir": str(out)}  # fmt: skip
+    np.savez_compressed(path, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
+    return {"path": str(path), "bytes": path.stat().st_size, "arrays": len(arrays), "iteration": meta["iteration"]}
+
+
+def load_policy(path: str | Path):
+    """``(networks, params, normalizer_params, config)`` of an exported policy.
+
+    ``params`` holds ``{"policy": ...}`` (the critic is not exported); use it with
+    ``networks.policy(params, normalizer_params, obs)``.
+    """
+    path = Path(path)
+    try:
+        with np.load(path) as f:
+            arrays = {k: f[k] for k in f.files}
+        meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+    except (OSError, ValueError, KeyError) as err:
+        raise run_dir.RunDirError(path, f"not an exported policy ({err})") from None
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise run_dir.RunDirError(
+            path, f"format version {meta.get('format_version')} does not fit this code (it reads {FORMAT_VERSION})"
+        )
+    config = config_io.from_dict(meta["config"])
+    ppo_config = expert_config.ppo_config(config)
+    observation_size = imitation.PROPRIOCEPTION_SIZE + imitation.REFERENCE_FRAME_SIZE * config.env.num_future_frames
+
+    sizes = types.SimpleNamespace(observation_size=observation_size, action_size=imitation.ACTION_SIZE)
+    networks = ppo.make_networks(sizes, ppo_config)
+    template = jax.eval_shape(lambda k: ppo.init_training_state(sizes, ppo_config, k), jax.random.PRNGKey(0))
+
+    def rebuild(tree, prefix):
+        leaves = []
+        for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+            key = prefix + jax.tree_util.keystr(p)
+            if key not in arrays or arrays[key].shape != leaf.shape:
+                got = arrays[key].shape if key in arrays else "missing"
+                raise run_dir.RunDirError(path, f"{key}: expected shape {leaf.shape}, got {got}")
+            leaves.append(arrays[key].astype(leaf.dtype))
+        return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(tree), leaves)
+
+    params = {"policy": rebuild(template.params["policy"], _POLICY)}
+    normalizer = rebuild(template.normalizer_params, _NORMALIZER)
+    return networks, params, normalizer, config
+
+
+__all__ = ["FORMAT_VERSION", "export_policy", "load_policy"]
