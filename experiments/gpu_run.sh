@@ -42,7 +42,8 @@ WORK=${GPU_RUN_WORK:-/tmp/physhmr_gpu_run}
 mkdir -p "$OUT" "$WORK"
 rm -rf "$WORK/run"
 
-if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
+# The wheels are for Python 3.12 (the GPU machines); a CPU dry run uses its own environment.
+if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1 && $PY -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$WORK/site" .whl/*.whl || exit 1
   export PYTHONPATH="$WORK/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
 else

@@ -30,8 +30,8 @@ def pytest_configure(config):
 
 # The modules that compile MJX programs, longest first: pytest-xdist (--dist loadfile) hands
 # out files in collection order, so starting these first keeps both workers busy to the end.
-_LONGEST_FIRST = ("test_ppo.py", "test_import.py", "test_expert_cli.py", "test_imitation_env.py",
-                  "test_humanoid.py", "test_demo.py", "test_retarget.py")  # fmt: skip
+_LONGEST_FIRST = ("test_expert_cli.py", "test_ppo.py", "test_import.py", "test_humanoid.py", "test_imitation_env.py",
+                  "test_demo.py", "test_retarget.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(session, config, items):

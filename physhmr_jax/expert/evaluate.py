@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from physhmr_jax.agents import acting, ppo, run_dir, runner, sharding
+from physhmr_jax.agents import acting, ppo, run_dir, sharding
 from physhmr_jax.envs import imitation
 from physhmr_jax.eval import metrics
 from physhmr_jax.expert import config as expert_config
@@ -48,6 +48,15 @@ def restore_training_state(out: str | Path, expert: Expert, *, iteration: int | 
     finally:
         checkpoints.close()
     return items["training_state"]
+
+
+def seed_state(states: ppo.TrainingState, seed_index: int) -> ppo.TrainingState:
+    """One seed of a ``[S, ...]`` state, on the default device with no sharding annotation.
+
+    Training (sharded over a mesh) and a restored checkpoint hand the evaluation the same
+    kind of arrays, so both hit one compiled program (and the same persistent-cache entry).
+    """
+    return jax.device_put(jax.tree.map(lambda x: x[seed_index], sharding.to_host(states)))
 
 
 def steps_per_clip(expert: Expert) -> list[int]:
@@ -148,7 +157,7 @@ def evaluate_expert(
     num_seeds = int(states.iteration.shape[0])
     if not 0 <= seed_index < num_seeds:
         raise ValueError(f"--seed-index {seed_index} out of range: the run trained {num_seeds} seed(s)")
-    training_state = runner.unreplicate_seed(states, seed_index)
+    training_state = seed_state(states, seed_index)
     start = time.perf_counter()
     play = make_play_clips(expert, max(steps_per_clip(expert)))
     extras = jax.tree.map(np.asarray, play(training_state, expert.motion_lib).extras)
@@ -193,6 +202,7 @@ __all__ = [
     "evaluate_expert",
     "make_play_clips",
     "restore_training_state",
+    "seed_state",
     "steps_per_clip",
     "summarize_clips",
 ]

@@ -57,10 +57,9 @@ def make_evaluator(expert: Expert):
             EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
 
     def evaluate(training_state) -> dict[str, np.ndarray]:
-        states = sharding.to_host(training_state)
         rows = []
-        for seed in range(int(states.iteration.shape[0])):
-            extras = play(runner.unreplicate_seed(states, seed), expert.motion_lib).extras
+        for seed in range(int(training_state.iteration.shape[0])):
+            extras = play(expert_evaluate.seed_state(training_state, seed), expert.motion_lib).extras
             per_clip = expert_evaluate.clip_results(
                 expert,
                 np.asarray(extras[expert_evaluate.SIM_BODY_POS]),
