@@ -2,7 +2,7 @@
 # The expert on the shared CMU clips: the CPU curve recorded in docs/expert.md and the
 # paper-scale GPU run. Run from the repository root after `make motions-cmu`.
 #
-#   bash experiments/expert_cmu.sh cpu    # 2 walks, 2 seeds x 128 envs, stopped after 45 min
+#   bash experiments/expert_cmu.sh cpu    # 2 walks, 2 seeds x 128 envs, PHC's recipe (cpu-phc), 45 min
 #   bash experiments/expert_cmu.sh gpu    # every clip but the cartwheels, 4096 envs, PHC networks
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
@@ -11,7 +11,7 @@ case "${1:-cpu}" in
     mkdir -p runs/motions/cmu_walks
     cp runs/motions/cmu/02_01.npz runs/motions/cmu/16_17.npz runs/motions/cmu_walks/
     # SIGINT makes the run save a checkpoint and its curves before it exits.
-    timeout -s INT 2700 $PHYSHMR train expert --preset cpu --motions runs/motions/cmu_walks \
+    timeout -s INT 2700 $PHYSHMR train expert --preset cpu-phc --motions runs/motions/cmu_walks \
       --seeds 2 --num-envs 128 --iterations 10000 --checkpoint-every 10 \
       --out runs/expert/cmu_walks_cpu || true
     $PHYSHMR eval expert --run runs/expert/cmu_walks_cpu --json \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The expert's sample-efficiency comparison on the shared CMU walks (02_01, 16_17): PHC's
-# recipe (absolute PD targets, fixed learning rate) against residual actions about the
-# reference, against the expert's recipe (residual + KL-adaptive learning rate), each with
+# recipe (absolute PD targets, fixed learning rate 3e-4) against residual actions about the
+# reference (the expert's recipe, `cpu` preset), against residual + a KL-adaptive rate, each with
 # 2 seeds vmapped in one program, 128 envs per seed, evaluated every 10 iterations (40,960
 # env steps per seed) on every clip from its first frame. Then one figure and one table at
 # equal env steps (docs/expert.md). Run from the repository root after `make motions-cmu`:
@@ -24,10 +24,10 @@ train() {  # VARIANT PRESET [--set ...]
   if [ -d "$out/checkpoints" ]; then resume=(--resume); else resume=(); fi
   $PHYSHMR train expert --preset "$preset" --out "$out" "${common[@]}" "${resume[@]}" "$@"
 }
-train recipe cpu                                             # residual + KL-adaptive lr
-train residual cpu-phc --set env.action_mode='"residual"'    # residual, fixed lr 3e-4
-train absolute cpu-phc                                       # PHC: absolute, fixed lr 3e-4
-$PHYSHMR bench compare runs/expert/recipes/{absolute,residual,recipe} \
+train residual cpu                                                   # residual, fixed lr 3e-4
+train residual_kl cpu --set ppo.learning_rate_schedule=kl_adaptive  # residual, KL-adaptive lr
+train absolute cpu-phc                                              # PHC: absolute, fixed lr 3e-4
+$PHYSHMR bench compare runs/expert/recipes/{absolute,residual,residual_kl} \
   --labels "absolute (PHC), lr 3e-4" "residual 0.5, lr 3e-4" "residual 0.5, KL-adaptive lr" \
   --metric eval/success_rate --metric eval/g_mpjpe_mm --metric rollout/episode_length_mean \
   --metric sgd/approx_kl --title "CMU 02_01 + 16_17, 2 seeds x 128 envs (CPU)" \

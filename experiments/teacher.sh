@@ -6,7 +6,7 @@
 #   bash experiments/teacher.sh procedural [ENV_STEPS_PER_SEED]   # 8 types x 2 clips, default 1M
 #   bash experiments/teacher.sh cmu [ENV_STEPS_PER_SEED]          # CMU minus 49_06/49_08, default 1M
 #
-# 2 seeds x 128 envs on the `cpu` preset (residual actions, KL-adaptive learning rate),
+# 2 seeds x 128 envs on the `cpu` preset (residual actions, fixed learning rate 3e-4),
 # evaluated every 10 iterations; the evaluation of each seed at the end is printed and the
 # policy of the better seed exported to runs/expert/teacher_SET/policy.npz.
 set -euo pipefail
