@@ -10,6 +10,7 @@ errors average the frames tracked before that (all frames of a successful clip).
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Sequence
@@ -64,12 +65,28 @@ def steps_per_clip(expert: Expert) -> list[int]:
     return [int(math.floor(c.duration_s / expert.env.dt + 1e-3)) + 1 for c in expert.clips]
 
 
+_PLAY_PROGRAMS: dict[str, object] = {}  # one jitted evaluation per (env, body, networks, length)
+
+
 def make_play_clips(expert: Expert, num_steps: int):
     """``play(training_state, motion_lib) -> Transition [T, C]`` (jitted): clip i in env i.
 
     ``extras`` holds, per step t, the state *before* the step's action (t = 0 is the
     reference start): simulated and reference body positions [T, C, 24, 3] and qpos.
+    Experts built from equal configs on the same body share one jitted function, so the
+    in-training evaluation and a later ``eval expert`` in the same process compile once.
     """
+    key = json.dumps(
+        [expert.env.config.to_dict(), expert.humanoid.config.to_dict(), expert.ppo_config.to_dict(),
+         np.asarray(expert.humanoid.skeleton.offsets_m).round(12).tolist(), num_steps],
+        sort_keys=True, default=str,
+    )  # fmt: skip
+    if key not in _PLAY_PROGRAMS:
+        _PLAY_PROGRAMS[key] = _make_play_clips(expert, num_steps)
+    return _PLAY_PROGRAMS[key]
+
+
+def _make_play_clips(expert: Expert, num_steps: int):
     env = expert.env
     networks = ppo.make_networks(env, expert.ppo_config)
 
