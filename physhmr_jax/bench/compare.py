@@ -28,9 +28,10 @@ def _curve(rows, metric: str) -> tuple[np.ndarray, np.ndarray]:
     return steps[logged], values[:, logged]
 
 
-def compare_runs(runs: Sequence[str | Path], metrics: Sequence[str] = DEFAULT_METRICS) -> dict:
-    """Per metric and run: the seed mean, min and max at each logged env-step count, and the
-    rows at the env-step counts every run logged."""
+def compare_runs(runs: Sequence[str | Path], metrics: Sequence[str] = DEFAULT_METRICS) -> tuple[dict, dict]:
+    """(table, curves). ``table["metrics"][metric][run]``: the seed mean, min, max and
+    per-seed values at the env-step counts every run logged; ``curves[metric][run]``:
+    (env steps [I], values [S, I]) wherever the run logged the metric."""
     table: dict = {"runs": [str(r) for r in runs], "metrics": {}}
     curves = {}
     for run in runs:
@@ -52,24 +53,26 @@ def compare_runs(runs: Sequence[str | Path], metrics: Sequence[str] = DEFAULT_ME
                 for s in common
             ]  # fmt: skip
         table["metrics"][metric] = at_common
-    table["_curves"] = {m: {n: _curve(rows, m) for n, rows in curves.items()} for m in metrics}
-    return table
+    return table, {m: {n: _curve(rows, m) for n, rows in curves.items()} for m in metrics}
 
 
-def plot_comparison(table: dict, out: str | Path, *, labels: Sequence[str] | None = None, title: str = "") -> Path:
-    """One panel per metric, one line per run (seed mean) with its min-max band."""
+def plot_comparison(
+    curves: dict, runs: Sequence[str | Path], out: str | Path, *, labels: Sequence[str] | None = None, title: str = ""
+) -> Path:
+    """One panel per metric of ``curves`` (:func:`compare_runs`), one line per run (seed mean)
+    with its min-max band."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = list(table["_curves"])
-    labels = list(labels) if labels else [Path(r).name for r in table["runs"]]
+    metrics = list(curves)
+    labels = list(labels) if labels else [Path(r).name for r in runs]
     cols = min(2, len(metrics))
     rows = math.ceil(len(metrics) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 3.6 * rows), squeeze=False)
     for ax, metric in zip(axes.flat, metrics, strict=False):
-        for (steps, values), label in zip(table["_curves"][metric].values(), labels, strict=True):
+        for (steps, values), label in zip(curves[metric].values(), labels, strict=True):
             if not steps.size:
                 continue
             line = ax.plot(steps, np.nanmean(values, axis=0), lw=1.6, marker="o", ms=3, label=label)[0]

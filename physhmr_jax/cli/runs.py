@@ -135,9 +135,8 @@ def cmd_bench_train(args) -> int:
 def cmd_bench_compare(args) -> int:
     from physhmr_jax.bench.compare import DEFAULT_METRICS, compare_runs, plot_comparison
 
-    table = compare_runs(args.runs, args.metric or DEFAULT_METRICS)
-    figure = plot_comparison(table, args.out, labels=args.labels, title=args.title or "")
-    table.pop("_curves")
+    table, curves = compare_runs(args.runs, args.metric or DEFAULT_METRICS)
+    figure = plot_comparison(curves, args.runs, args.out, labels=args.labels, title=args.title or "")
     if args.json:
         print(json.dumps({**table, "figure": str(figure)}, indent=2))
         return 0

@@ -112,6 +112,11 @@ def default_config() -> ml_collections.ConfigDict:
     return config
 
 
+def observation_size(config: ml_collections.ConfigDict) -> int:
+    """Size of the policy observation for ``config``: 358 + 576 per future reference frame."""
+    return PROPRIOCEPTION_SIZE + REFERENCE_FRAME_SIZE * config.num_future_frames
+
+
 class BodyKinematics(NamedTuple):
     """World-frame state of the 24 bodies (pelvis first)."""
 
@@ -252,7 +257,7 @@ class ImitationEnv:
 
     @property
     def observation_size(self) -> int:
-        return PROPRIOCEPTION_SIZE + REFERENCE_FRAME_SIZE * self.config.num_future_frames
+        return observation_size(self.config)
 
     @property
     def action_size(self) -> int:
@@ -463,6 +468,7 @@ __all__ = [
     "body_kinematics",
     "default_config",
     "make_vmapped",
+    "observation_size",
     "proprioception",
     "reference_observation",
 ]
