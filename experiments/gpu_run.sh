@@ -74,7 +74,7 @@ done
 
 log "train expert --preset $TRAIN_PRESET --motions $MOTIONS --seeds $SEEDS for ${TRAIN_SECONDS}s"
 # SIGINT at the budget: the run checkpoints its last iteration and writes its curves.
-timeout -s INT "$TRAIN_SECONDS" $CLI train expert --preset "$TRAIN_PRESET" --motions "$MOTIONS" --seeds "$SEEDS" \
+timeout -s INT -k 90 "$TRAIN_SECONDS" $CLI train expert --preset "$TRAIN_PRESET" --motions "$MOTIONS" --seeds "$SEEDS" \
   --iterations "$TRAIN_ITERATIONS" --out "$WORK/run" --no-progress > "$WORK/train.json"
 log "train exit $?"
 for s in $(seq 0 $((SEEDS - 1))); do

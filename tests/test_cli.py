@@ -69,3 +69,23 @@ def test_humanoid_info_json_is_quiet_on_stderr():
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert json.loads(proc.stdout)["nu"] == 69
+
+
+def test_sigterm_and_ignored_sigint_interrupt_a_command():
+    """A command stopped by kill / a scheduler / ``timeout -s INT`` from a background job gets
+    KeyboardInterrupt (its ``finally`` checkpoints); the previous handlers come back after."""
+    import os
+    import signal
+    import time
+
+    before_term = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with pytest.raises(KeyboardInterrupt, match=sig.name), cli.interrupt_on_signals():
+                os.kill(os.getpid(), sig)
+                time.sleep(1.0)  # the handler raises as soon as the signal arrives
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is before_term
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

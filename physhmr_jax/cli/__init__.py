@@ -16,6 +16,7 @@
   physhmr bench rays --num-envs N [--env-num-envs M] [--json]
   physhmr demo [--motions DIR] [--out DIR]
   physhmr train expert --out RUN [--preset smoke|cpu|gpu|cpu-phc|phc] [--motions DIR] [--seeds K] [--resume]
+  physhmr train student --out RUN --teacher POLICY.npz|EXPERT_RUN --data VIDEO_DIR [--stage distill|finetune]
   physhmr eval expert --run RUN [--motions DIR] [--json] [--video FILE.mp4 --video-clip NAME]
   physhmr export expert --run RUN --out POLICY.npz [--seed-index S]
   physhmr bench train --num-envs N [--preset cpu] [--json]
@@ -31,7 +32,10 @@ stage: :mod:`.assets` (humanoid, motion), :mod:`.vision` (video, encoder), :mod:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 
 from physhmr_jax.cli import assets, runs, vision
 from physhmr_jax.cli.output import EXIT_USER_ERROR, print_result
@@ -45,6 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def interrupt_on_signals():
+    """SIGINT and SIGTERM raise ``KeyboardInterrupt`` while a command runs.
+
+    A training run's ``finally`` then checkpoints its last iteration and writes its curves
+    whether it was stopped by Ctrl-C, ``kill``, a batch scheduler or ``timeout -s INT``;
+    SIGINT is re-armed too, since a shell starts background jobs with it ignored. Outside
+    the main thread (where handlers cannot be set) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     from physhmr_jax.agents.run_dir import RunDirError
     from physhmr_jax.config_io import ConfigError
@@ -53,10 +81,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        return args.fn(args)
+        with interrupt_on_signals():
+            return args.fn(args)
     except (MotionFileError, VideoFileError, RunDirError, ConfigError, FileExistsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
 
 
-__all__ = ["EXIT_USER_ERROR", "build_parser", "main", "print_result"]
+__all__ = ["EXIT_USER_ERROR", "build_parser", "interrupt_on_signals", "main", "print_result"]
