@@ -387,6 +387,28 @@ def test_kl_adaptive_rate_moves_inside_the_iteration():
     assert iteration._cache_size() == 1
 
 
+def test_linear_rate_follows_env_steps_inside_the_iteration():
+    """Each iteration trains at the rate of the env steps before it, then holds the final."""
+    env = _ToyEnv()
+    config = _toy_config(
+        num_seeds=1, learning_rate_schedule="linear", learning_rate=1e-3, learning_rate_final=1e-4,
+        learning_rate_decay_env_steps=2 * 16 * 16,  # two iterations of 16 envs x 16 steps
+    )  # fmt: skip
+    np.testing.assert_allclose(ppo.scheduled_learning_rate(jnp.float32(256.0), config), 5.5e-4, rtol=1e-6)
+    algorithm = ppo.make_algorithm(env, config)
+    iteration = jax.jit(algorithm.iteration)
+    training_state = algorithm.init(jax.random.PRNGKey(0))
+    env_state = algorithm.reset(jax.random.PRNGKey(1), None)
+    used = []
+    for i in range(4):
+        training_state, env_state, metrics = iteration(training_state, env_state, None, jax.random.PRNGKey(2 + i))
+        used.append(float(metrics[names.sgd_metric("learning_rate")]))
+    np.testing.assert_allclose(used, [1e-3, 5.5e-4, 1e-4, 1e-4], rtol=1e-5)
+    assert iteration._cache_size() == 1
+    with pytest.raises(ValueError, match="learning_rate_decay_env_steps"):
+        ppo.make_algorithm(env, _toy_config(learning_rate_schedule="linear", learning_rate_decay_env_steps=0))
+
+
 # ------------------------------------------------------------------------------------
 # The MJX humanoid.
 
@@ -497,7 +519,8 @@ def test_four_devices_match_one_device(humanoid_run, tmp_path):
 
     from distributed_check import flat_params
 
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    # The same XLA flags as this process (conftest.py's), plus the forced device count.
+    env = dict(os.environ)
     script = Path(__file__).with_name("distributed_check.py")
     proc = subprocess.run([sys.executable, str(script), str(tmp_path)], env=env, capture_output=True, text=True,
                           timeout=900)  # fmt: skip

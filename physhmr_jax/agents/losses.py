@@ -10,6 +10,13 @@
 * :func:`ppo_loss`: clipped surrogate, optionally clipped value loss, entropy bonus and
   rl_games' bounds loss on the action mean (PHC ``bounds_loss_coef``), all averaged over
   the minibatch entries whose ``mask`` is 1 (non-finite transitions are masked out).
+* Distillation (PhysHMR's DAgger, ``phc/learning/amp_agent.py``): when the batch carries
+  the teacher's actions on the student's own states, ``kin_weight * distill`` is added,
+  distill = MSE(student mean action, teacher action). ``kin_weight`` above
+  :data:`BC_ONLY_KIN_WEIGHT` is behaviour cloning alone, as in PhysHMR's code: the loss is
+  ``BC_LOSS_SCALE * distill`` and every PPO term is dropped, the critic's too (its
+  gradient would otherwise share the global-norm clip with the policy's and let the reward
+  steer the clone); fine-tuning starts its critic from there.
 
 Every loss takes ``(params, normalizer_params, batch, *, ...)`` and returns
 ``(loss, metrics)`` so that distillation losses can share the training step.
@@ -28,6 +35,9 @@ from physhmr_jax.agents.networks import PPONetworks, gaussian_entropy, gaussian_
 
 # Keeps advantage normalisation finite when every advantage in a minibatch is equal.
 _ADVANTAGE_STD_EPS = 1e-8
+# PhysHMR: kin_weight > 1e6 means behaviour cloning only, with the MSE scaled by 100.
+BC_ONLY_KIN_WEIGHT = 1e6
+BC_LOSS_SCALE = 100.0
 
 
 class PPOBatch(NamedTuple):
@@ -40,6 +50,7 @@ class PPOBatch(NamedTuple):
     advantage: Array  # [N] GAE advantages
     target: Array  # [N] value targets (lambda-returns) = advantage + value
     mask: Array  # [N] 1.0 = use, 0.0 = leave out (non-finite transition)
+    teacher_action: Array | None = None  # [N, A] the teacher's action on the same state (distillation)
 
 
 def masked_mean(x: Array, mask: Array) -> Array:
@@ -106,6 +117,7 @@ def ppo_loss(
     action_bound: float = 1.1,
     value_clip_eps: float = 0.0,
     normalize_advantages: bool = True,
+    kin_weight: float = 0.0,
 ) -> tuple[Array, dict[str, Array]]:
     """PPO-clip loss of one minibatch.
 
@@ -121,6 +133,8 @@ def ppo_loss(
       action_bound: soft bound of the action mean (rl_games 1.1).
       value_clip_eps: > 0 clips V to behaviour value +- eps (PPO2's value clipping); 0 off.
       normalize_advantages: standardise advantages over the minibatch's masked entries.
+      kin_weight: weight of the distillation MSE (needs ``batch.teacher_action``); above
+        :data:`BC_ONLY_KIN_WEIGHT`, behaviour cloning only (module docstring).
 
     Returns:
       loss [] and metrics {name: []}:
@@ -153,6 +167,14 @@ def ppo_loss(
     bounds_loss = masked_mean(jnp.sum(jnp.square(excess), axis=-1), mask)
 
     loss = policy_loss + value_coef * value_loss - entropy_coef * entropy + bounds_coef * bounds_loss
+    distill_metrics = {}
+    if batch.teacher_action is not None:
+        distill = masked_mean(jnp.mean(jnp.square(mean - batch.teacher_action), axis=-1), mask)
+        if kin_weight > BC_ONLY_KIN_WEIGHT:
+            loss = BC_LOSS_SCALE * distill
+        else:
+            loss = loss + kin_weight * distill
+        distill_metrics["distill_loss"] = distill
     metrics = {
         "loss": loss,
         "policy_loss": policy_loss,
@@ -163,8 +185,9 @@ def ppo_loss(
         "approx_kl": masked_mean(ratio - 1.0 - log_ratio, mask),
         "clip_fraction": masked_mean((jnp.abs(ratio - 1.0) > clip_eps).astype(jnp.float32), mask),
         "ratio": masked_mean(ratio, mask),
+        **distill_metrics,
     }
     return loss, metrics
 
 
-__all__ = ["PPOBatch", "compute_advantages", "masked_mean", "ppo_loss"]
+__all__ = ["BC_LOSS_SCALE", "BC_ONLY_KIN_WEIGHT", "PPOBatch", "compute_advantages", "masked_mean", "ppo_loss"]

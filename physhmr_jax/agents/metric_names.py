@@ -23,6 +23,8 @@ TERMINATION_RATE = "rollout/termination_rate"
 TRUNCATION_RATE = "rollout/truncation_rate"
 VALUE_MEAN = "rollout/value_mean"
 NONFINITE_TRANSITIONS = "rollout/nonfinite_transitions"
+# Distillation: MSE of the acting policy's mean action to the teacher's, on the rollout.
+TEACHER_ACTION_MSE = "rollout/teacher_action_mse"
 
 # Updates.
 APPROX_KL = "sgd/approx_kl"

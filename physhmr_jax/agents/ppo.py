@@ -34,6 +34,15 @@ per minibatch and values are not.)
 
 The environment follows :class:`physhmr_jax.agents.acting.Env` (a training env behind
 the episode wrappers).
+
+Distillation (DAgger, PhysHMR's student): ``make_algorithm(env, config, teacher=label)``
+with ``label(env_data, env_state) -> [B, A]`` the frozen teacher's action on the student's
+own states, in the student's action space. The rollout's record hook stores it beside each
+transition (:data:`TEACHER_ACTION`), and the loss adds ``config.kin_weight`` times the MSE
+of the student's mean action to it, or is behaviour cloning alone above
+:data:`~physhmr_jax.agents.losses.BC_ONLY_KIN_WEIGHT` (:func:`losses.ppo_loss`). The
+teacher's parameters travel in ``env_data``, so they are arguments of the compiled
+iteration, not constants baked into it.
 """
 
 from __future__ import annotations
@@ -106,6 +115,10 @@ class MinibatchCarry(NamedTuple):
     opt_state: optax.OptState
 
 
+# The teacher's label function for distillation: (env_data, env_state [B]) -> action [B, A].
+Teacher = Callable[[Any, Any], Array]
+
+
 class _Agent(NamedTuple):
     """Static parts shared by the scan bodies (Python objects, closed over, never traced)."""
 
@@ -113,11 +126,13 @@ class _Agent(NamedTuple):
     networks: PPONetworks
     optimizer: optax.GradientTransformation
     config: ml_collections.ConfigDict
+    teacher: Teacher | None = None
 
 
-# Transition.extras keys recorded by the critic hook.
+# Transition.extras keys recorded by the critic hook (and the teacher's, when distilling).
 VALUE = "value"
 TRUNCATION_VALUE = "truncation_value"
+TEACHER_ACTION = "teacher_action"
 
 
 # --------------------------------------------------------------------------------------
@@ -171,20 +186,30 @@ def adapt_learning_rate(rate: Array, approx_kl: Array, config: ml_collections.Co
     """rl_games' adaptive rule: the next learning rate after a step that moved the policy by
     ``approx_kl`` (unchanged for the ``fixed`` schedule)."""
     schedule = config.learning_rate_schedule
-    if schedule == "fixed":
+    if schedule in ("fixed", "linear"):
         return rate
     if schedule != "kl_adaptive":
-        raise ValueError(f"ppo.learning_rate_schedule must be 'fixed' or 'kl_adaptive', not {schedule!r}")
+        raise ValueError(f"ppo.learning_rate_schedule must be 'fixed', 'linear' or 'kl_adaptive', not {schedule!r}")
     factor = config.learning_rate_factor
     rate = jnp.where(approx_kl > 2.0 * config.kl_target, rate / factor, rate)
     rate = jnp.where(approx_kl < 0.5 * config.kl_target, rate * factor, rate)
     return jnp.clip(rate, config.learning_rate_min, config.learning_rate_max)
 
 
-def _make_agent(env: acting.Env, config: ml_collections.ConfigDict) -> _Agent:
+def scheduled_learning_rate(env_steps: Array, config: ml_collections.ConfigDict) -> Array:
+    """[] The ``linear`` schedule's rate after ``env_steps`` env steps (per seed)."""
+    progress = jnp.minimum(env_steps / float(config.learning_rate_decay_env_steps), 1.0)
+    return config.learning_rate + (config.learning_rate_final - config.learning_rate) * progress
+
+
+def _make_agent(env: acting.Env, config: ml_collections.ConfigDict, teacher: Teacher | None = None) -> _Agent:
     num_minibatches(config)  # validate before tracing
     adapt_learning_rate(jnp.float32(config.learning_rate), jnp.float32(0.0), config)
-    return _Agent(env, make_networks(env, config), make_optimizer(config), config)
+    if config.learning_rate_schedule == "linear" and config.learning_rate_decay_env_steps <= 0:
+        raise ValueError(f"ppo.learning_rate_decay_env_steps must be > 0, not {config.learning_rate_decay_env_steps}")
+    if config.kin_weight > 0.0 and teacher is None:
+        raise ValueError(f"ppo.kin_weight = {config.kin_weight} distils from a teacher, but none was given")
+    return _Agent(env, make_networks(env, config), make_optimizer(config), config, teacher)
 
 
 def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
@@ -242,6 +267,7 @@ def _sgd_minibatch(
         action_bound=cfg.action_bound,
         value_clip_eps=cfg.value_clip_eps,
         normalize_advantages=cfg.normalize_advantages,
+        kin_weight=cfg.kin_weight,
     )
     grads, metrics = jax.grad(loss_fn, has_aux=True)(carry.params, normalizer_params, minibatch)
     grad_norm = optax.global_norm(grads)
@@ -277,14 +303,19 @@ def _sgd_epoch(
     return EpochCarry(inner.params, inner.opt_state, key), metrics
 
 
-def _record_values(agent: _Agent, training_state: TrainingState, state: Any, action: Array, next_state: Any):
-    """Rollout record hook: V(obs), V(final_obs) and the episode statistics."""
+def _record_values(
+    agent: _Agent, training_state: TrainingState, env_data: Any, state: Any, action: Array, next_state: Any
+):
+    """Rollout record hook: V(obs), V(final_obs), the episode statistics (and the teacher's action)."""
     value = functools.partial(agent.networks.value, training_state.params, training_state.normalizer_params)
-    return {
+    extras = {
         VALUE: value(state.obs),
         TRUNCATION_VALUE: value(next_state.final_obs),
         **acting.record_episodes(state, action, next_state),
     }
+    if agent.teacher is not None:
+        extras[TEACHER_ACTION] = jax.lax.stop_gradient(agent.teacher(env_data, state))
+    return extras
 
 
 def _ppo_batch(
@@ -313,6 +344,7 @@ def _ppo_batch(
         advantage=advantages,
         target=targets,
         mask=transitions.valid,
+        teacher_action=extras.get(TEACHER_ACTION),
     )
     return jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), batch)
 
@@ -321,14 +353,20 @@ def _iteration(
     agent: _Agent, training_state: TrainingState, env_state: Any, env_data: Any, key: Array
 ) -> tuple[TrainingState, Any, dict[str, Array]]:
     cfg = agent.config
+    if cfg.learning_rate_schedule == "linear":
+        training_state = set_learning_rate(training_state, scheduled_learning_rate(training_state.env_steps, cfg))
     key_rollout, key_sgd = jax.random.split(key)
     policy = acting.make_policy(
         agent.networks, training_state.params, training_state.normalizer_params, deterministic=False
     )
-    record = functools.partial(_record_values, agent, training_state)
+    record = functools.partial(_record_values, agent, training_state, env_data)
     step = acting.batched_step(agent.env, env_data)
     env_state, transitions = acting.rollout(step, policy, env_state, key_rollout, cfg.horizon, record=record)
     batch = _ppo_batch(agent, training_state, transitions, env_state.obs)
+    if agent.teacher is not None:
+        # How far the acting policy's mean is from the teacher on this rollout, before the update.
+        mean, _ = agent.networks.policy(training_state.params, training_state.normalizer_params, batch.obs)
+        teacher_mse = losses.masked_mean(jnp.mean(jnp.square(mean - batch.teacher_action), axis=-1), batch.mask)
 
     epoch = functools.partial(_sgd_epoch, agent, training_state.normalizer_params, batch)
     carry = EpochCarry(training_state.params, training_state.opt_state, key_sgd)
@@ -351,6 +389,8 @@ def _iteration(
     for name, value in sgd_metrics.items():
         metrics[names.sgd_metric(name)] = jnp.sum(value) if name == "skipped_updates" else jnp.mean(value)
     metrics[names.sgd_metric("advantage_rms")] = jnp.sqrt(losses.masked_mean(jnp.square(batch.advantage), batch.mask))
+    if agent.teacher is not None:
+        metrics[names.TEACHER_ACTION_MSE] = teacher_mse
     metrics[names.ENV_STEPS] = env_steps
     return training_state, env_state, metrics
 
@@ -359,13 +399,13 @@ def _iteration(
 # Public entry point.
 
 
-def make_algorithm(env: acting.Env, config: ml_collections.ConfigDict) -> Algorithm:
+def make_algorithm(env: acting.Env, config: ml_collections.ConfigDict, *, teacher: Teacher | None = None) -> Algorithm:
     """PPO on ``env`` as the driver's three pure, jittable functions (see :class:`Algorithm`).
 
     Jit ``iteration`` once; ``env_data`` is an argument, so any data of the same shapes
-    reuses the compiled program.
+    reuses the compiled program. ``teacher``: distil from it (module docstring).
     """
-    agent = _make_agent(env, config)
+    agent = _make_agent(env, config, teacher)
     return Algorithm(
         init=functools.partial(_init_training_state, agent),
         reset=functools.partial(_reset_envs, agent),
@@ -383,11 +423,13 @@ def init_training_state(env: acting.Env, config: ml_collections.ConfigDict, key:
 __all__ = [
     "PHC_HIDDEN",
     "PRESETS",
+    "TEACHER_ACTION",
     "TRUNCATION_VALUE",
     "VALUE",
     "Algorithm",
     "EpochCarry",
     "MinibatchCarry",
+    "Teacher",
     "TrainingState",
     "default_config",
     "get_config",
@@ -398,6 +440,7 @@ __all__ = [
     "make_networks",
     "make_optimizer",
     "num_minibatches",
+    "scheduled_learning_rate",
     "set_learning_rate",
     "zero_mean_policy",
 ]

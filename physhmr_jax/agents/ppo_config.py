@@ -28,11 +28,16 @@ def default_config() -> ml_collections.ConfigDict:
             "num_epochs": 6,
             "minibatch_size": 16384,
             "learning_rate": 2e-5,
-            # "fixed" (PHC), or "kl_adaptive" (rl_games' adaptive schedule): after every
-            # minibatch step the rate is divided by learning_rate_factor when that
-            # minibatch's approximate KL exceeds 2 * kl_target and multiplied by it when the
-            # KL is below kl_target / 2, within [learning_rate_min, learning_rate_max].
+            # "fixed" (PHC); "linear": at the start of each iteration the rate is
+            # learning_rate + (learning_rate_final - learning_rate) * min(1, env steps so far /
+            # learning_rate_decay_env_steps) (env steps per seed, the sample-efficiency axis);
+            # or "kl_adaptive" (rl_games' adaptive schedule): after every minibatch step the
+            # rate is divided by learning_rate_factor when that minibatch's approximate KL
+            # exceeds 2 * kl_target and multiplied by it when the KL is below kl_target / 2,
+            # within [learning_rate_min, learning_rate_max].
             "learning_rate_schedule": "fixed",
+            "learning_rate_final": 2e-6,
+            "learning_rate_decay_env_steps": 1_000_000,
             "kl_target": 0.02,
             "learning_rate_factor": 1.5,
             "learning_rate_min": 1e-6,
@@ -49,6 +54,10 @@ def default_config() -> ml_collections.ConfigDict:
             "bounds_coef": 10.0,  # penalty on |action mean| beyond action_bound
             "action_bound": 1.1,
             "value_clip_eps": 0.0,  # 0 = no value clipping (PHC clip_value False)
+            # Distillation from a teacher (``make_algorithm(..., teacher=)``): weight of the
+            # MSE to the teacher's action (PhysHMR's kin_weight; its BC + RL default 0.1);
+            # above 1e6, behaviour cloning only (losses.BC_ONLY_KIN_WEIGHT). 0 without a teacher.
+            "kin_weight": 0.0,
             "normalize_advantages": True,
             # Observation normalisation (running mean / std, normalised values clipped).
             "normalize_observations": True,
