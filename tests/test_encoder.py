@@ -154,7 +154,11 @@ def test_tiny_training_features_and_eval(dataset, tmp_path, capsys):
     np.testing.assert_array_equal(after.kp2d, before.kp2d)
     np.testing.assert_array_equal(after.frames, before.frames)
     model, params, cfg = load_encoder(run)  # features are the model's, frame by frame
-    np.testing.assert_allclose(encode_sample(model, params, cfg, after).features, after.features, atol=1e-5)
+    out = encode_sample(model, params, cfg, after)
+    np.testing.assert_allclose(out.features, after.features, atol=1e-5)
+    # The head's root orientation estimate is stored beside the features (the student reads it).
+    assert after.root_6d_estimate.shape == (before.num_frames, 6)
+    np.testing.assert_allclose(out.root_6d_cam, after.root_6d_estimate, atol=1e-5)
 
     capsys.readouterr()
     assert cli.main(["encoder", "eval", "--encoder", str(run), "--data", str(dataset), "--json"]) == 0

@@ -37,7 +37,8 @@ from physhmr_jax.vision.shards import VideoFileError, VideoSample, body_keypoint
 
 
 def write_features(run_dir: str | os.PathLike, paths: Sequence[Path], *, progress: bool = True) -> int:
-    """Store ``features [T, F]`` in every shard at ``paths`` (rewritten atomically). Returns frames."""
+    """Store ``features [T, F]`` and the head's ``root_6d_estimate [T, 6]`` in every shard at
+    ``paths`` (rewritten atomically). Returns frames."""
     from tqdm import tqdm
 
     model, params, config = load_encoder(run_dir)
@@ -45,7 +46,12 @@ def write_features(run_dir: str | os.PathLike, paths: Sequence[Path], *, progres
     for path in tqdm(paths, desc="features", unit="shard", disable=not progress):
         sample = load_sample(path)
         out = encode_sample(model, params, config, sample)
-        save_sample(path, dataclasses.replace(sample, features=out.features.astype(np.float32)))
+        save_sample(
+            path,
+            dataclasses.replace(
+                sample, features=out.features.astype(np.float32), root_6d_estimate=out.root_6d_cam.astype(np.float32)
+            ),
+        )
         frames += sample.num_frames
     return frames
 

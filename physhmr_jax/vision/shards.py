@@ -11,7 +11,9 @@ A shard is an ``.npz`` with
             :data:`~physhmr_jax.humanoid.skeleton.BODY_NAMES` (synthetic data),
             ``root_quat (T,4)`` ground-truth world pelvis orientation, wxyz (synthetic
             data; shards written before it existed lack it), ``features (T,F)`` float32
-            per-frame image features (see "Features" below),
+            per-frame image features (see "Features" below), ``root_6d_estimate (T,6)``
+            float32 the encoder head's estimate of the pelvis orientation in the camera
+            frame (first two rotation-matrix columns; written with the features),
             ``motion_name`` / ``motion_source`` (the clip it came from), ``camera_id``,
             ``name``, ``source`` (where the sample came from) and ``import_report`` (a JSON
             string: what a real-video import filled in or dropped, see
@@ -26,7 +28,10 @@ one finite float32 row of ``F`` numbers per frame (``F`` = 512 for the default e
 :mod:`physhmr_jax.vision.encoder_model`, as in the paper; any other encoder may store its own
 ``F``). Row ``t`` describes frame ``t`` only. Consumers read ``F`` from the array; a shard
 without ``features`` stays valid (the encoder fills them in with
-``physhmr encoder features``, :mod:`physhmr_jax.vision.encoder_features`).
+``physhmr encoder features``, :mod:`physhmr_jax.vision.encoder_features`). The same command
+stores ``root_6d_estimate``, the encoder's per-frame pelvis orientation in the camera frame:
+with ``R_wc`` it gives the student its estimated world root rotation
+(:mod:`physhmr_jax.vision.video_lib`).
 
 Keypoint sets are named by ``joint_names``. Three sets are understood by
 :func:`to_ray_keypoints`: our body names (synthetic data projects the humanoid's bodies),
@@ -130,6 +135,8 @@ class VideoSample:
       joints3d: [T, 24, 3] ground-truth world joints (metres), or None.
       root_quat: [T, 4] ground-truth world pelvis orientation (wxyz), or None.
       features: [T, F] float32 per-frame image features (any F), or None.
+      root_6d_estimate: [T, 6] float32 the encoder's camera-frame pelvis orientation
+        estimate (first two columns of ``R_wc^T R_root``), or None.
       motion_name, motion_source: the motion clip a synthetic sample was rendered from.
       camera_id: which camera of a synthetic set ("" when not applicable).
       name: short identifier; source: where the sample came from (a keypoint file, ...).
@@ -154,13 +161,14 @@ class VideoSample:
     import_report: dict[str, Any] | None = None
     root_quat: np.ndarray | None = None
     features: np.ndarray | None = None
+    root_6d_estimate: np.ndarray | None = None
 
     def __post_init__(self):
         # Numeric fields to float32 (the device dtype); frames keep their dtype so that a
         # float video is reported by validate() instead of being silently truncated.
         for field in ("kp2d", "conf", "K", "R_wc", "t_wc"):
             object.__setattr__(self, field, np.asarray(getattr(self, field), dtype=np.float32))
-        for field in ("joints3d", "root_quat", "features"):
+        for field in ("joints3d", "root_quat", "features", "root_6d_estimate"):
             if getattr(self, field) is not None:
                 object.__setattr__(self, field, np.asarray(getattr(self, field), dtype=np.float32))
         if self.frames is not None:
@@ -199,6 +207,8 @@ class VideoSample:
             raise VideoFileError(where, f"'features' has shape {self.features.shape}, expected (T, F) with F >= 1")
         if self.features is not None:
             expected["features"] = (t, self.features.shape[1])
+        if self.root_6d_estimate is not None:
+            expected["root_6d_estimate"] = (t, 6)
         for key, shape in expected.items():
             arr = getattr(self, key)
             if arr.shape != shape:
@@ -235,7 +245,7 @@ class VideoSample:
                     "store a finite placeholder (0): NaN poisons masked arithmetic"
                 )
             raise VideoFileError(where, problem)
-        for key in ("K", "R_wc", "t_wc", "joints3d", "root_quat", "features"):
+        for key in ("K", "R_wc", "t_wc", "joints3d", "root_quat", "features", "root_6d_estimate"):
             arr = getattr(self, key)
             if arr is not None and not np.all(np.isfinite(arr)):
                 raise VideoFileError(where, f"'{key}' has NaN/inf")
@@ -290,6 +300,8 @@ def save_sample(path: str | os.PathLike, sample: VideoSample, *, compress: bool 
         arrays["root_quat"] = sample.root_quat
     if sample.features is not None:
         arrays["features"] = sample.features
+    if sample.root_6d_estimate is not None:
+        arrays["root_6d_estimate"] = sample.root_6d_estimate
     if sample.import_report is not None:
         arrays["import_report"] = np.array(json.dumps(sample.import_report, sort_keys=True))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -353,6 +365,7 @@ def load_sample(path: str | os.PathLike, *, load_frames: bool = True) -> VideoSa
                 joints3d=data["joints3d"] if "joints3d" in data.files else None,
                 root_quat=data["root_quat"] if "root_quat" in data.files else None,
                 features=data["features"] if "features" in data.files else None,
+                root_6d_estimate=data["root_6d_estimate"] if "root_6d_estimate" in data.files else None,
                 motion_name=text(data, "motion_name"),
                 motion_source=text(data, "motion_source"),
                 camera_id=text(data, "camera_id"),
