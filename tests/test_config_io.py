@@ -33,6 +33,18 @@ def test_expert_config_json_round_trip(preset):
     assert expert_config.humanoid_config(back) == expert_config.humanoid_config(config)
 
 
+@pytest.mark.parametrize("stage", ["distill", "finetune"])
+@pytest.mark.parametrize("preset", ["smoke", "cpu", "gpu"])
+def test_student_config_json_round_trip(preset, stage):
+    from physhmr_jax.student import config as student_config
+
+    config = student_config.default_config(preset, stage)
+    back = _round_trip(config)
+    assert back.to_dict() == config.to_dict()
+    assert student_config.ppo_config(back) == student_config.ppo_config(config)
+    assert (student_config.ppo_config(config).kin_weight > 1e6) == (stage == "distill")
+
+
 def test_set_value_keeps_types_and_names_errors():
     config = expert_config.default_config("smoke")
     config_io.set_value(config, "ppo.learning_rate", 1)  # an int where a float is expected
@@ -57,6 +69,6 @@ def test_set_value_keeps_types_and_names_errors():
 
 
 def test_agents_import_no_stage_folder():
-    stage = re.compile(r"^\s*(from|import) physhmr_jax\.(envs|motion|humanoid|vision|expert)\b", re.M)
+    stage = re.compile(r"^\s*(from|import) physhmr_jax\.(envs|motion|humanoid|vision|expert|student)\b", re.M)
     offenders = [p.name for p in (PACKAGE / "agents").glob("*.py") if stage.search(p.read_text())]
     assert offenders == []

@@ -94,6 +94,37 @@ def cmd_train_expert(args) -> int:
     return 0
 
 
+def cmd_train_student(args) -> int:
+    from physhmr_jax import config_io
+    from physhmr_jax.student import config as student_config
+    from physhmr_jax.student.train import train_student
+
+    config = student_config.default_config(args.preset, args.stage)
+    if not args.resume and (args.teacher is None or args.data is None):
+        raise config_io.ConfigError("train student needs --teacher and --data (or --resume)")
+    config.teacher.path = args.teacher or ""
+    config.data.path = args.data or ""
+    for flag, name in {
+        "iterations": "run.iterations", "checkpoint_every": "run.checkpoint_every", "seed": "run.seed",
+        "seeds": "ppo.num_seeds", "num_envs": "ppo.num_envs",
+    }.items():  # fmt: skip
+        if getattr(args, flag) is not None:
+            config_io.set_value(config, name, getattr(args, flag))
+    for name, value in args.set or []:
+        config_io.set_value(config, name, value)
+    student_config.ppo_config(config)  # validate the batch split before anything is built
+    try:
+        summary = train_student(
+            config, args.out, resume=args.resume, resume_iterations=args.iterations, progress=not args.no_progress,
+            log=lambda message: print(message, file=sys.stderr),
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"interrupted: the last iteration is checkpointed in {args.out}; continue with --resume", file=sys.stderr)
+        return 130
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
 def cmd_eval_expert(args) -> int:
     from physhmr_jax.expert.evaluate import evaluate_expert
 
@@ -207,6 +238,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-processes", type=int, default=None, help="multi-host: number of processes")
     p.add_argument("--process-id", type=int, default=None, help="multi-host: this process's index")
     p.set_defaults(fn=cmd_train_expert)
+
+    p = train.add_parser("student", help="the vision policy distilled from an expert (DAgger) or fine-tuned")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--teacher", default=None, help="an exported expert policy (.npz) or an expert run directory")
+    p.add_argument("--data", default=None, help="video benchmark folder (train/ and test/ shards with features)")
+    p.add_argument("--stage", choices=("distill", "finetune"), default="distill")
+    p.add_argument("--preset", choices=("smoke", "cpu", "gpu"), default="cpu")
+    p.add_argument("--iterations", type=int, default=None, help="total iterations (default: the preset's)")
+    p.add_argument("--seeds", type=int, default=None, help="independent seeds trained side by side (vmap)")
+    p.add_argument("--num-envs", type=int, default=None, help="environments per seed (default: the preset's)")
+    p.add_argument("--checkpoint-every", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.NAME=VALUE",
+                   help="override any config entry, e.g. ppo.kin_weight=0.1 (repeatable)")  # fmt: skip
+    p.add_argument("--resume", action="store_true", help="continue from the run directory's latest checkpoint")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(fn=cmd_train_student)
 
     evaluate = sub.add_parser("eval", help="evaluation").add_subparsers(dest="cmd", required=True)
     p = evaluate.add_parser("expert", help="play every clip from its first frame; success rate and errors")

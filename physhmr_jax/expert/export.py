@@ -39,11 +39,16 @@ def export_policy(out: str | Path, path: str | Path, *, seed_index: int = 0, ite
     expert = build_expert(config)
     states = restore_training_state(out, expert, iteration=iteration)
     state = runner.unreplicate_seed(states, seed_index)
+    return save_policy(path, config, state, seed_index=seed_index, run_dir=str(out))
+
+
+def save_policy(path: str | Path, config, state: ppo.TrainingState, *, seed_index: int = 0, run_dir: str = "") -> dict:
+    """Write one seed's ``state`` (policy and normaliser) with its expert ``config`` to ``path``."""
     arrays = {**_flat(state.params["policy"], _POLICY), **_flat(state.normalizer_params, _NORMALIZER)}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"format_version": FORMAT_VERSION, "config": config.to_dict(), "iteration": int(state.iteration),
-            "seed_index": seed_index, "run_dir": str(out)}  # fmt: skip
+            "seed_index": seed_index, "run_dir": run_dir}  # fmt: skip
     np.savez_compressed(path, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
     return {"path": str(path), "bytes": path.stat().st_size, "arrays": len(arrays), "iteration": meta["iteration"]}
 
@@ -67,7 +72,7 @@ def load_policy(path: str | Path):
         )
     config = config_io.from_dict(meta["config"])
     ppo_config = expert_config.ppo_config(config)
-    observation_size = imitation.PROPRIOCEPTION_SIZE + imitation.REFERENCE_FRAME_SIZE * config.env.num_future_frames
+    observation_size = imitation.observation_size(expert_config.env_config(config))
 
     sizes = types.SimpleNamespace(observation_size=observation_size, action_size=imitation.ACTION_SIZE)
     networks = ppo.make_networks(sizes, ppo_config)
@@ -88,4 +93,4 @@ def load_policy(path: str | Path):
     return networks, params, normalizer, config
 
 
-__all__ = ["FORMAT_VERSION", "export_policy", "load_policy"]
+__all__ = ["FORMAT_VERSION", "export_policy", "load_policy", "save_policy"]

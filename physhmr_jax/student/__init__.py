@@ -1,0 +1,1 @@
+"""The PhysHMR application: a vision-conditioned student distilled from the expert (DAgger)."""

@@ -1,0 +1,132 @@
+"""The student's pieces from its config: the teacher, the videos, the vision env, the labels.
+
+The teacher is the expert as one seed's policy (:func:`load_teacher`). Its config fixes the
+humanoid, the motion set (built exactly as the expert's, :func:`physhmr_jax.expert.build.
+build_expert`) and the imitation settings; the videos must show clips of that set
+(:func:`physhmr_jax.vision.video_lib.build_video_lib` ties them by name).
+
+The labels (:func:`make_teacher_labels`): the teacher's mean action on the student's own
+state (``VisionState.teacher_obs``), turned into absolute PD targets by the teacher's
+action rule (residual about ``reference_dof_next`` or absolute) and then into the
+student's (absolute) action space. The teacher's parameters ride in the env data
+(``StudentData.teacher``) so that they are arguments of the compiled iteration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import ml_collections
+
+from physhmr_jax.agents import ppo, run_dir, runner
+from physhmr_jax.agents.networks import PPONetworks
+from physhmr_jax.envs import vision, wrappers
+from physhmr_jax.envs.imitation import ImitationEnv
+from physhmr_jax.expert import config as expert_config
+from physhmr_jax.expert.build import Expert, build_expert
+from physhmr_jax.motion.library import MotionLib
+from physhmr_jax.student import config as student_config
+from physhmr_jax.vision.encoder_train import split_shards
+from physhmr_jax.vision.video_lib import VideoLib, load_video_lib
+
+
+class TeacherParams(NamedTuple):
+    """The frozen teacher's arrays (a pytree)."""
+
+    params: Any  # {"policy": ...}
+    normalizer: Any
+
+
+class Teacher(NamedTuple):
+    networks: PPONetworks
+    params: TeacherParams
+    config: ml_collections.ConfigDict  # the expert's run config
+
+
+class StudentData(NamedTuple):
+    """The student's ``env_data``: what the vision env reads, and the teacher's arrays."""
+
+    motion_lib: MotionLib
+    video_lib: VideoLib
+    teacher: TeacherParams
+
+
+def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
+    """One seed's policy from an exported ``.npz`` (``physhmr export expert``) or an expert run."""
+    from physhmr_jax.expert.evaluate import restore_training_state
+    from physhmr_jax.expert.export import load_policy
+
+    path = Path(path)
+    if path.is_file():
+        networks, params, normalizer, config = load_policy(path)
+        return Teacher(networks, TeacherParams(params, normalizer), config)
+    if not (path / "config.json").is_file():
+        raise run_dir.RunDirError(path, "not an expert run directory or an exported policy (.npz)")
+    config = expert_config.load_config(path)
+    expert = build_expert(config)
+    state = runner.unreplicate_seed(restore_training_state(path, expert), seed_index)
+    networks = ppo.make_networks(expert.env, expert.ppo_config)
+    return Teacher(networks, TeacherParams({"policy": state.params["policy"]}, state.normalizer_params), config)
+
+
+@dataclasses.dataclass(frozen=True)
+class Student:
+    expert: Expert  # the teacher's humanoid, imitation env and motions
+    teacher: Teacher
+    env: vision.VisionEnv
+    training_env: wrappers.TrainingEnv
+    data: StudentData
+    ppo_config: ml_collections.ConfigDict
+
+
+def vision_env_config(teacher_config: ml_collections.ConfigDict, start: str) -> ml_collections.ConfigDict:
+    """The teacher's imitation settings with absolute actions and the given start rule."""
+    config = vision.default_config()
+    config.update({**dict(expert_config.env_config(teacher_config)), "action_mode": "absolute", "start": start})
+    return config
+
+
+def make_teacher_labels(teacher: Teacher, teacher_env: ImitationEnv, student_env: vision.VisionEnv):
+    """``labels(env_data, state [B]) -> [B, 69]``: the teacher's action in the student's action space."""
+
+    def labels(env_data: StudentData, state: wrappers.EpisodeState) -> jax.Array:
+        inner = state.inner
+        mean, _ = teacher.networks.policy(env_data.teacher.params, env_data.teacher.normalizer, inner.teacher_obs)
+        targets = teacher_env.action_to_targets(mean, inner.reference_dof_next)
+        return student_env.imitation.targets_to_action(targets, inner.reference_dof_next)
+
+    return labels
+
+
+def build_student(config: ml_collections.ConfigDict, *, split: str | None = None) -> Student:
+    """Teacher, motions, videos (``split``, default ``data.split``) and envs of a student config."""
+    teacher = load_teacher(config.teacher.path, seed_index=config.teacher.seed_index)
+    expert = build_expert(teacher.config)
+    paths = split_shards(config.data.path, split or config.data.split)
+    video_lib = load_video_lib(paths, expert.motion_lib)
+    env = vision.VisionEnv(expert.humanoid, video_lib.feature_size, vision_env_config(teacher.config, config.env.start))
+    training_env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
+    data = StudentData(expert.motion_lib, video_lib, teacher.params)
+    return Student(expert, teacher, env, training_env, data, student_config.ppo_config(config))
+
+
+def make_algorithm(student: Student) -> ppo.Algorithm:
+    """PPO on the vision env distilling from the teacher (``ppo.kin_weight`` sets the mix)."""
+    labels = make_teacher_labels(student.teacher, student.expert.env, student.env)
+    return ppo.make_algorithm(student.training_env, student.ppo_config, teacher=labels)
+
+
+__all__ = [
+    "Student",
+    "StudentData",
+    "Teacher",
+    "TeacherParams",
+    "build_student",
+    "load_teacher",
+    "make_algorithm",
+    "make_teacher_labels",
+    "vision_env_config",
+]

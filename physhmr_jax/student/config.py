@@ -1,0 +1,65 @@
+"""The student run's config and its presets.
+
+One ``ConfigDict`` per run, saved as ``config.json`` in the run directory:
+
+  * ``teacher``: the expert it learns from (``path``: an exported policy ``.npz`` or an
+    expert run directory; ``seed_index``). The humanoid, the motion set and the imitation
+    settings (reward, termination, future frames of the teacher's observation) are the
+    teacher's, read from its config: the student plays the same body on the same motions.
+  * ``data``: the video benchmark (``path`` with ``train/`` and ``test/`` shards carrying
+    encoder features; ``split``: the training split).
+  * ``stage``: ``distill`` (DAgger, behaviour cloning only: PhysHMR's kin_weight > 1e6) or
+    ``finetune`` (PPO on the imitation reward + ``kin_weight`` 0.1 times the MSE to the
+    teacher, PhysHMR's BC + RL).
+  * ``ppo``: the PPO settings (the stage sets ``kin_weight``); ``env``: the vision env's
+    start rule (``random`` frame in training); ``run``: iterations, checkpoints, seed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import ml_collections
+
+from physhmr_jax import config_io
+from physhmr_jax.agents import losses, ppo, run_dir
+
+STAGES = {"distill": 2.0 * losses.BC_ONLY_KIN_WEIGHT, "finetune": 0.1}  # stage -> kin_weight
+PRESETS = {
+    "smoke": {"ppo": "smoke", "run": {"iterations": 20, "checkpoint_every": 10}},
+    "cpu": {"ppo": "cpu", "run": {"iterations": 500, "checkpoint_every": 50}},
+    "gpu": {"ppo": "gpu", "run": {"iterations": 20000, "checkpoint_every": 200}},
+}
+
+
+def default_config(preset: str = "cpu", stage: str = "distill") -> ml_collections.ConfigDict:
+    if preset not in PRESETS:
+        raise config_io.ConfigError(f"unknown student preset {preset!r}; choose one of {sorted(PRESETS)}")
+    if stage not in STAGES:
+        raise config_io.ConfigError(f"unknown student stage {stage!r}; choose one of {sorted(STAGES)}")
+    spec = PRESETS[preset]
+    return ml_collections.ConfigDict(
+        {
+            "preset": preset,
+            "stage": stage,
+            "teacher": {"path": "", "seed_index": 0},
+            "data": {"path": "", "split": "train"},
+            "ppo": ppo.get_config(spec["ppo"], kin_weight=STAGES[stage]).to_dict(),
+            "env": {"start": "random"},
+            "run": {**spec["run"], "seed": 0},
+        }
+    )
+
+
+def load_config(out: str | os.PathLike) -> ml_collections.ConfigDict:
+    return config_io.from_dict(run_dir.load_config(out))
+
+
+def ppo_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    base = ppo.default_config()
+    base.update(dict(config.ppo))
+    ppo.num_minibatches(base)
+    return base
+
+
+__all__ = ["PRESETS", "STAGES", "default_config", "load_config", "ppo_config"]

@@ -1,0 +1,69 @@
+"""The student end to end at smoke size: ``physhmr train student`` distils a teacher on videos.
+
+The teacher is an untrained expert policy (a weak teacher is enough to test the plumbing):
+with residual actions its labels are the reference pose of the next frame, which the
+student must learn to produce from the video and its own body alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import jax
+import numpy as np
+import pytest
+from video_fixtures import synthetic_clip, synthetic_motion_lib, synthetic_video
+
+from physhmr_jax import cli
+from physhmr_jax.agents import metric_names as names
+from physhmr_jax.agents import ppo
+from physhmr_jax.expert import config as expert_config
+from physhmr_jax.expert.build import build_expert
+from physhmr_jax.expert.export import save_policy
+from physhmr_jax.vision.shards import save_sample
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("student")
+    motions = root / "motions"
+    motions.mkdir()
+    for clip in (synthetic_clip("walk", 40, 0.5), synthetic_clip("turn", 25, -1.0)):
+        clip.save(motions / f"{clip.name}.npz")
+    config = expert_config.default_config("smoke")
+    config.motions.path = str(motions)
+    expert = build_expert(config)
+    state = ppo.make_algorithm(expert.training_env, expert.ppo_config).init(jax.random.PRNGKey(0))
+    teacher = root / "teacher.npz"
+    save_policy(teacher, config, state)
+    lib = synthetic_motion_lib()
+    data = root / "videos"
+    for split, eye in (("train", [4.0, -3.0, 1.5]), ("test", [-3.0, 2.0, 2.0])):
+        save_sample(data / split / "walk.npz", synthetic_video(lib, 0, 40, eye, f"walk_{split}"))
+        save_sample(data / split / "turn.npz", synthetic_video(lib, 1, 25, eye, f"turn_{split}"))
+    return teacher, data
+
+
+@pytest.mark.slow
+def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
+    teacher, data = inputs
+    run = tmp_path / "run"
+    args = ["train", "student", "--teacher", str(teacher), "--data", str(data), "--preset", "smoke",
+            "--out", str(run), "--iterations", "40", "--checkpoint-every", "20", "--no-progress",
+            "--set", "ppo.learning_rate=1e-3"]  # fmt: skip
+    assert cli.main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["iterations"] == 40 and summary["env_steps"] == 40 * 8 * 8
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    error = [float(r[names.TEACHER_ACTION_MSE]) for r in rows]
+    with capsys.disabled():
+        print(f"\nMSE to the teacher's action: first iteration {error[0]:.2e}, last 5 {np.mean(error[-5:]):.2e}")
+    assert np.mean(error[-5:]) < 0.5 * error[0], error
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["20", "40"]
+    config = json.loads((run / "config.json").read_text())
+    assert config["stage"] == "distill" and config["ppo"]["kin_weight"] > 1e6
+    # A missing teacher is one line naming the path.
+    bad = ["train", "student", "--teacher", str(tmp_path / "none"), "--data", str(data), "--out", str(tmp_path / "b")]
+    assert cli.main(bad) == cli.EXIT_USER_ERROR
+    assert "not an expert run directory or an exported policy" in capsys.readouterr().err
