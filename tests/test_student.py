@@ -63,6 +63,12 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["20", "40"]
     config = json.loads((run / "config.json").read_text())
     assert config["stage"] == "distill" and config["ppo"]["kin_weight"] > 1e6
+    # eval student: video i in env i from frame 0 on the test split, PHC's metrics.
+    assert cli.main(["eval", "student", "--run", str(run), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["split"] == "test" and result["clips"] == 2 and result["iteration"] == 40
+    assert {r["clip"]: r["frames"] for r in result["per_video"]} == {"turn_test": 25, "walk_test": 40}
+    assert all(np.isfinite(r["g_mpjpe_mm"]) for r in result["per_video"])
     # A missing teacher is one line naming the path.
     bad = ["train", "student", "--teacher", str(tmp_path / "none"), "--data", str(data), "--out", str(tmp_path / "b")]
     assert cli.main(bad) == cli.EXIT_USER_ERROR

@@ -202,12 +202,14 @@ def scheduled_learning_rate(env_steps: Array, config: ml_collections.ConfigDict)
     return config.learning_rate + (config.learning_rate_final - config.learning_rate) * progress
 
 
-def _make_agent(env: acting.Env, config: ml_collections.ConfigDict, teacher: Teacher | None = None) -> _Agent:
+def _make_agent(
+    env: acting.Env, config: ml_collections.ConfigDict, teacher: Teacher | None = None, *, check_teacher: bool = True
+) -> _Agent:
     num_minibatches(config)  # validate before tracing
     adapt_learning_rate(jnp.float32(config.learning_rate), jnp.float32(0.0), config)
     if config.learning_rate_schedule == "linear" and config.learning_rate_decay_env_steps <= 0:
         raise ValueError(f"ppo.learning_rate_decay_env_steps must be > 0, not {config.learning_rate_decay_env_steps}")
-    if config.kin_weight > 0.0 and teacher is None:
+    if config.kin_weight > 0.0 and teacher is None and check_teacher:
         raise ValueError(f"ppo.kin_weight = {config.kin_weight} distils from a teacher, but none was given")
     return _Agent(env, make_networks(env, config), make_optimizer(config), config, teacher)
 
@@ -416,8 +418,8 @@ def make_algorithm(env: acting.Env, config: ml_collections.ConfigDict, *, teache
 
 
 def init_training_state(env: acting.Env, config: ml_collections.ConfigDict, key: Array) -> TrainingState:
-    """Fresh networks, optimiser state and observation statistics (jittable)."""
-    return make_algorithm(env, config).init(key)
+    """Fresh networks, optimiser state and observation statistics (jittable; no teacher needed)."""
+    return _init_training_state(_make_agent(env, config, check_teacher=False), key)
 
 
 __all__ = [

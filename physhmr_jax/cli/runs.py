@@ -148,6 +148,20 @@ def cmd_eval_expert(args) -> int:
     return 0
 
 
+def cmd_eval_student(args) -> int:
+    from physhmr_jax.student.evaluate import evaluate_student
+
+    result = evaluate_student(args.run, split=args.split, seed_index=args.seed_index, iteration=args.iteration)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for row in result["per_video"]:
+            print(f"  {row['clip']:<24} {'ok  ' if row['success'] else 'FAIL'} {row['frames_tracked']:5d}/{row['frames']:<5d} "
+                  f"G-MPJPE {row['g_mpjpe_mm']:7.1f}  MPJPE {row['mpjpe_mm']:6.1f}  PA {row['pa_mpjpe_mm']:6.1f} mm")  # fmt: skip
+        print(f"success {result['success_rate']:.1%} of {result['clips']} videos ({args.split})")
+    return 0
+
+
 def cmd_export_expert(args) -> int:
     from physhmr_jax.expert.export import export_policy
 
@@ -270,6 +284,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     export = sub.add_parser("export", help="portable files of trained networks").add_subparsers(
         dest="cmd", required=True
     )
+    p = evaluate.add_parser("student", help="play every video of a split from its first frame; PHC's metrics")
+    p.add_argument("--run", required=True, help="a train student run directory")
+    p.add_argument("--split", default="test")
+    p.add_argument("--seed-index", type=int, default=0)
+    p.add_argument("--iteration", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_eval_student)
+
     p = export.add_parser("expert", help="one seed's policy + normaliser + config as one .npz")
     p.add_argument("--run", required=True, help="a train expert run directory")
     p.add_argument("--out", required=True, help="the policy file (.npz)")

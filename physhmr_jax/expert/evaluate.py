@@ -33,14 +33,18 @@ ERROR_KEYS = ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm", "accel_error_mm")
 
 
 def restore_training_state(out: str | Path, expert: Expert, *, iteration: int | None = None) -> ppo.TrainingState:
-    """The ``[S, ...]`` training state of a run's latest (or given) checkpoint."""
+    """The ``[S, ...]`` training state of an expert run's latest (or given) checkpoint."""
+    return restore_seeds(out, expert.env, expert.ppo_config, iteration=iteration)
+
+
+def restore_seeds(out: str | Path, env, cfg, *, iteration: int | None = None) -> ppo.TrainingState:
+    """The ``[S, ...]`` PPO training state of any run (PPO on ``env`` with ``cfg``)."""
     checkpoints = run_dir.Checkpoints(out)
     try:
         iteration = checkpoints.latest_iteration() if iteration is None else iteration
         if iteration is None:
             raise run_dir.RunDirError(out, "no checkpoints yet (checkpoints/ is empty)")
-        cfg = expert.ppo_config
-        one = jax.eval_shape(lambda k: ppo.init_training_state(expert.env, cfg, k), jax.random.PRNGKey(0))
+        one = jax.eval_shape(lambda k: ppo.init_training_state(env, cfg, k), jax.random.PRNGKey(0))
         device = sharding.replicated(sharding.make_mesh(jax.devices()[:1]))
         abstract = jax.tree.map(
             lambda x: jax.ShapeDtypeStruct((cfg.num_seeds, *x.shape), x.dtype, sharding=device), one
@@ -115,8 +119,16 @@ def _make_play_clips(expert: Expert, num_steps: int):
 
 def clip_results(expert: Expert, sim_pos: np.ndarray, ref_pos: np.ndarray) -> list[dict]:
     """Per clip: frames, frames tracked, success and errors (mm) from [T, C, 24, 3] bodies."""
+    return tracking_results([c.name for c in expert.clips], steps_per_clip(expert), sim_pos, ref_pos)
+
+
+def tracking_results(
+    names: Sequence[str], steps: Sequence[int], sim_pos: np.ndarray, ref_pos: np.ndarray
+) -> list[dict]:
+    """Per sequence i (column i of [T, N, 24, 3] bodies, its first ``steps[i]`` frames):
+    frames, frames tracked, success (PHC's rule) and errors (mm)."""
     rows = []
-    for i, (clip, n) in enumerate(zip(expert.clips, steps_per_clip(expert), strict=True)):
+    for i, (name, n) in enumerate(zip(names, steps, strict=True)):
         sim, ref = jnp.asarray(sim_pos[:n, i]), jnp.asarray(ref_pos[:n, i])
         success, distance = metrics.tracking_success(sim, ref, threshold_m=metrics.SUCCESS_THRESHOLD_M)
         failed = ~(np.asarray(distance) <= metrics.SUCCESS_THRESHOLD_M)  # NaN counts as failed
@@ -125,7 +137,7 @@ def clip_results(expert: Expert, sim_pos: np.ndarray, ref_pos: np.ndarray) -> li
         accel = metrics.accel_error_m_per_frame2(s, r) if tracked >= 3 else None
         rows.append(
             {
-                "clip": clip.name,
+                "clip": name,
                 "frames": n,
                 "frames_tracked": tracked,
                 "success": bool(success),  # every frame within the threshold (NaN fails)
@@ -215,11 +227,14 @@ def _write_video(expert: Expert, qpos, frames: dict[str, int], clip_name, path, 
 
 
 __all__ = [
+    "ERROR_KEYS",
     "clip_results",
     "evaluate_expert",
     "make_play_clips",
+    "restore_seeds",
     "restore_training_state",
     "seed_state",
     "steps_per_clip",
     "summarize_clips",
+    "tracking_results",
 ]

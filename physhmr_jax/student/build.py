@@ -113,6 +113,12 @@ def build_student(config: ml_collections.ConfigDict, *, split: str | None = None
     return Student(expert, teacher, env, training_env, data, student_config.ppo_config(config))
 
 
+def with_split(student: Student, config: ml_collections.ConfigDict, split: str) -> Student:
+    """The same student (teacher, motions, envs) on the videos of another ``split``."""
+    video_lib = load_video_lib(split_shards(config.data.path, split), student.data.motion_lib)
+    return dataclasses.replace(student, data=student.data._replace(video_lib=video_lib))
+
+
 def make_algorithm(student: Student) -> ppo.Algorithm:
     """PPO on the vision env distilling from the teacher (``ppo.kin_weight`` sets the mix)."""
     labels = make_teacher_labels(student.teacher, student.expert.env, student.env)
@@ -129,4 +135,5 @@ __all__ = [
     "make_algorithm",
     "make_teacher_labels",
     "vision_env_config",
+    "with_split",
 ]

@@ -7,7 +7,8 @@ One ``ConfigDict`` per run, saved as ``config.json`` in the run directory:
     settings (reward, termination, future frames of the teacher's observation) are the
     teacher's, read from its config: the student plays the same body on the same motions.
   * ``data``: the video benchmark (``path`` with ``train/`` and ``test/`` shards carrying
-    encoder features; ``split``: the training split).
+    encoder features; ``split``: the training split; ``eval_split``: the videos the
+    in-training evaluation plays every ``run.eval_every`` iterations, 0 = never).
   * ``stage``: ``distill`` (DAgger, behaviour cloning only: PhysHMR's kin_weight > 1e6) or
     ``finetune`` (PPO on the imitation reward + ``kin_weight`` 0.1 times the MSE to the
     teacher, PhysHMR's BC + RL).
@@ -26,9 +27,9 @@ from physhmr_jax.agents import losses, ppo, run_dir
 
 STAGES = {"distill": 2.0 * losses.BC_ONLY_KIN_WEIGHT, "finetune": 0.1}  # stage -> kin_weight
 PRESETS = {
-    "smoke": {"ppo": "smoke", "run": {"iterations": 20, "checkpoint_every": 10}},
-    "cpu": {"ppo": "cpu", "run": {"iterations": 500, "checkpoint_every": 50}},
-    "gpu": {"ppo": "gpu", "run": {"iterations": 20000, "checkpoint_every": 200}},
+    "smoke": {"ppo": "smoke", "run": {"iterations": 20, "checkpoint_every": 10, "eval_every": 0}},
+    "cpu": {"ppo": "cpu", "run": {"iterations": 500, "checkpoint_every": 50, "eval_every": 10}},
+    "gpu": {"ppo": "gpu", "run": {"iterations": 20000, "checkpoint_every": 200, "eval_every": 50}},
 }
 
 
@@ -43,7 +44,7 @@ def default_config(preset: str = "cpu", stage: str = "distill") -> ml_collection
             "preset": preset,
             "stage": stage,
             "teacher": {"path": "", "seed_index": 0},
-            "data": {"path": "", "split": "train"},
+            "data": {"path": "", "split": "train", "eval_split": "test"},
             "ppo": ppo.get_config(spec["ppo"], kin_weight=STAGES[stage]).to_dict(),
             "env": {"start": "random"},
             "run": {**spec["run"], "seed": 0},

@@ -14,10 +14,14 @@ import numpy as np
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents import run_dir, runner, sharding
 from physhmr_jax.envs import imitation, vision, wrappers
+from physhmr_jax.expert.train import EVAL_G_MPJPE
 from physhmr_jax.student import config as student_config
-from physhmr_jax.student.build import build_student, make_algorithm
+from physhmr_jax.student.build import build_student, make_algorithm, with_split
+from physhmr_jax.student.evaluate import make_evaluator
 
 CURVE_PANELS = {
+    names.EVAL_SUCCESS_RATE: "eval: videos tracked from frame 0",
+    EVAL_G_MPJPE: "eval: G-MPJPE (mm)",
     names.TEACHER_ACTION_MSE: "MSE to the teacher's action",
     **run_dir.CURVE_PANELS,
     names.env_metric(imitation.BODY_DISTANCE_MEAN): "mean body error (m)",
@@ -70,6 +74,8 @@ def train_student(
         resume=resume,
         progress=progress,
         curve_panels=CURVE_PANELS,
+        evaluate=make_evaluator(with_split(student, config, config.data.eval_split)) if config.run.eval_every else None,
+        evaluate_every=config.run.eval_every,
     )
     last = [r for r in rows if r["iteration"] == max(r["iteration"] for r in rows)] if rows else []
     summary = {
@@ -81,6 +87,12 @@ def train_student(
     for name in SUMMARY_METRICS:
         if last and name in last[0]:
             summary[name] = float(np.mean([r[name] for r in last]))
+    evaluated = [r for r in rows if np.isfinite(r.get(names.EVAL_SUCCESS_RATE, np.nan))]
+    if evaluated:
+        last_eval = [r for r in evaluated if r["iteration"] == evaluated[-1]["iteration"]]
+        summary["eval_iteration"] = int(last_eval[0]["iteration"])
+        for name in (names.EVAL_SUCCESS_RATE, EVAL_G_MPJPE):
+            summary[name] = float(np.mean([r[name] for r in last_eval]))
     first = [r for r in rows if r["iteration"] == min(r["iteration"] for r in rows)] if rows else []
     if first and names.TEACHER_ACTION_MSE in first[0]:
         summary["first_" + names.TEACHER_ACTION_MSE] = float(np.mean([r[names.TEACHER_ACTION_MSE] for r in first]))

@@ -1,0 +1,116 @@
+"""``physhmr eval student``: every video of a split from its first frame, PHC's protocol.
+
+Video i plays in environment i from frame 0 (the humanoid starts at the reference state of
+the motion the video shows, as the expert's evaluation does) with the student's mean
+action on the plain vision env (no reset, no early termination); a video fails at the
+first frame whose mean body distance to the motion exceeds 0.5 m (PHC's rule,
+:func:`physhmr_jax.eval.metrics.tracking_success`); errors average the frames tracked
+before that. The student reads only the video; the motion is read to score it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from physhmr_jax.agents import acting, ppo
+from physhmr_jax.envs import imitation
+from physhmr_jax.expert import evaluate as expert_evaluate
+from physhmr_jax.student import config as student_config
+from physhmr_jax.student.build import Student, StudentData, build_student
+
+
+def steps_per_video(student: Student) -> list[int]:
+    """Frames played per video: every control step whose video frame exists."""
+    lib = student.data.video_lib
+    durations = np.asarray(lib.video_duration_s)
+    return [int(math.floor(d / student.env.dt + 1e-3)) + 1 for d in durations]
+
+
+def make_play_videos(student: Student, num_steps: int):
+    """``play(training_state, data) -> Transition [T, V]`` (jitted): video i in env i from frame 0."""
+    env = student.env
+    networks = ppo.make_networks(env, student.ppo_config)
+
+    def play(training_state: ppo.TrainingState, data: StudentData) -> acting.Transition:
+        def record(state, action, next_state):
+            del action, next_state
+            return {
+                expert_evaluate.SIM_BODY_POS: jax.vmap(imitation.body_kinematics)(state.data).pos,
+                expert_evaluate.REF_BODY_POS: data.motion_lib.state_at(state.clip_id, state.time_s).body_pos,
+            }
+
+        num_videos = data.video_lib.num_videos
+        keys = jax.random.split(jax.random.PRNGKey(0), num_videos)
+        video_ids = jnp.arange(num_videos, dtype=jnp.int32)
+        state = jax.vmap(env.reset_to, in_axes=(0, None, 0, 0))(keys, data, video_ids, jnp.zeros(num_videos))
+        policy = acting.make_policy(
+            networks, training_state.params, training_state.normalizer_params, deterministic=True
+        )
+        step = acting.batched_step(env, data)
+        _, transitions = acting.rollout(step, policy, state, jax.random.PRNGKey(0), num_steps, record=record)
+        return transitions
+
+    return jax.jit(play)
+
+
+def video_results(student: Student, play, training_state) -> dict:
+    """Per-video rows and their summary for one seed's ``training_state``."""
+    extras = jax.tree.map(np.asarray, play(training_state, student.data).extras)
+    rows = expert_evaluate.tracking_results(
+        list(student.data.video_lib.video_names),
+        steps_per_video(student),
+        extras[expert_evaluate.SIM_BODY_POS],
+        extras[expert_evaluate.REF_BODY_POS],
+    )
+    return {**expert_evaluate.summarize_clips(rows), "per_video": rows}
+
+
+def make_evaluator(student: Student):
+    """``evaluate(training_state [S, ...]) -> {name: [S]}`` on ``student``'s videos (in training)."""
+    from physhmr_jax.agents import metric_names as names
+    from physhmr_jax.expert.train import EVAL_G_MPJPE, EVAL_MPJPE, EVAL_PA_MPJPE
+
+    play = make_play_videos(student, max(steps_per_video(student)))
+    keys = {names.EVAL_SUCCESS_RATE: "success_rate", EVAL_G_MPJPE: "g_mpjpe_mm", EVAL_MPJPE: "mpjpe_mm",
+            EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
+
+    def evaluate(training_state) -> dict[str, np.ndarray]:
+        rows = [
+            video_results(student, play, expert_evaluate.seed_state(training_state, s))
+            for s in range(int(training_state.iteration.shape[0]))
+        ]
+        return {name: np.array([np.nan if r[key] is None else r[key] for r in rows]) for name, key in keys.items()}
+
+    return evaluate
+
+
+def evaluate_student(
+    out: str | Path, *, split: str = "test", seed_index: int = 0, iteration: int | None = None
+) -> dict:
+    """Success rate and tracking errors (mm) of a trained student on the videos of ``split``."""
+    config = student_config.load_config(out)
+    student = build_student(config, split=split)
+    states = expert_evaluate.restore_seeds(out, student.training_env, student.ppo_config, iteration=iteration)
+    num_seeds = int(states.iteration.shape[0])
+    if not 0 <= seed_index < num_seeds:
+        raise ValueError(f"--seed-index {seed_index} out of range: the run trained {num_seeds} seed(s)")
+    training_state = expert_evaluate.seed_state(states, seed_index)
+    start = time.perf_counter()
+    result = video_results(student, make_play_videos(student, max(steps_per_video(student))), training_state)
+    return {
+        "run_dir": str(out),
+        "split": split,
+        "iteration": int(np.asarray(training_state.iteration)),
+        "seed_index": seed_index,
+        **result,
+        "play_seconds": time.perf_counter() - start,
+    }
+
+
+__all__ = ["evaluate_student", "make_evaluator", "make_play_videos", "steps_per_video", "video_results"]
