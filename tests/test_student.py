@@ -69,6 +69,13 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     assert result["split"] == "test" and result["clips"] == 2 and result["iteration"] == 40
     assert {r["clip"]: r["frames"] for r in result["per_video"]} == {"turn_test": 25, "walk_test": 40}
     assert all(np.isfinite(r["g_mpjpe_mm"]) for r in result["per_video"])
+    # --init starts from the run's weights: the first iteration already acts like the teacher.
+    again = tmp_path / "again"
+    args = ["train", "student", "--teacher", str(teacher), "--data", str(data), "--preset", "smoke",
+            "--out", str(again), "--iterations", "1", "--no-progress", "--init", str(run)]  # fmt: skip
+    assert cli.main(args) == 0
+    first = float(next(csv.DictReader((again / "metrics.csv").open()))[names.TEACHER_ACTION_MSE])
+    assert first < 0.1 * error[0], (first, error[0])
     # A missing teacher is one line naming the path.
     bad = ["train", "student", "--teacher", str(tmp_path / "none"), "--data", str(data), "--out", str(tmp_path / "b")]
     assert cli.main(bad) == cli.EXIT_USER_ERROR

@@ -104,6 +104,7 @@ def cmd_train_student(args) -> int:
         raise config_io.ConfigError("train student needs --teacher and --data (or --resume)")
     config.teacher.path = args.teacher or ""
     config.data.path = args.data or ""
+    config.init.path = args.init or ""
     for flag, name in {
         "iterations": "run.iterations", "checkpoint_every": "run.checkpoint_every", "seed": "run.seed",
         "seeds": "ppo.num_seeds", "num_envs": "ppo.num_envs",
@@ -258,6 +259,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--teacher", default=None, help="an exported expert policy (.npz) or an expert run directory")
     p.add_argument("--data", default=None, help="video benchmark folder (train/ and test/ shards with features)")
     p.add_argument("--stage", choices=("distill", "finetune"), default="distill")
+    p.add_argument("--init", default=None, help="start from this student run's weights (e.g. fine-tune the distilled)")
     p.add_argument("--preset", choices=("smoke", "cpu", "gpu"), default="cpu")
     p.add_argument("--iterations", type=int, default=None, help="total iterations (default: the preset's)")
     p.add_argument("--seeds", type=int, default=None, help="independent seeds trained side by side (vmap)")

@@ -119,10 +119,22 @@ def with_split(student: Student, config: ml_collections.ConfigDict, split: str) 
     return dataclasses.replace(student, data=student.data._replace(video_lib=video_lib))
 
 
-def make_algorithm(student: Student) -> ppo.Algorithm:
-    """PPO on the vision env distilling from the teacher (``ppo.kin_weight`` sets the mix)."""
+def make_algorithm(student: Student, init_from: ppo.TrainingState | None = None) -> ppo.Algorithm:
+    """PPO on the vision env distilling from the teacher (``ppo.kin_weight`` sets the mix).
+
+    ``init_from``: one seed's state whose policy, critic and observation statistics every
+    seed starts from (fresh optimiser, counters at 0).
+    """
     labels = make_teacher_labels(student.teacher, student.expert.env, student.env)
-    return ppo.make_algorithm(student.training_env, student.ppo_config, teacher=labels)
+    algorithm = ppo.make_algorithm(student.training_env, student.ppo_config, teacher=labels)
+    if init_from is None:
+        return algorithm
+    params, normalizer = init_from.params, init_from.normalizer_params
+
+    def init(key):
+        return algorithm.init(key).replace(params=params, normalizer_params=normalizer)
+
+    return algorithm._replace(init=init)
 
 
 __all__ = [

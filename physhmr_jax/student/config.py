@@ -12,6 +12,8 @@ One ``ConfigDict`` per run, saved as ``config.json`` in the run directory:
   * ``stage``: ``distill`` (DAgger, behaviour cloning only: PhysHMR's kin_weight > 1e6) or
     ``finetune`` (PPO on the imitation reward + ``kin_weight`` 0.1 times the MSE to the
     teacher, PhysHMR's BC + RL).
+  * ``init``: a student run whose networks and observation statistics (one seed's, for
+    every seed here) the run starts from: fine-tuning starts from the distilled student.
   * ``ppo``: the PPO settings (the stage sets ``kin_weight``); ``env``: the vision env's
     start rule (``random`` frame in training); ``run``: iterations, checkpoints, seed.
 """
@@ -45,6 +47,8 @@ def default_config(preset: str = "cpu", stage: str = "distill") -> ml_collection
             "stage": stage,
             "teacher": {"path": "", "seed_index": 0},
             "data": {"path": "", "split": "train", "eval_split": "test"},
+            # Start from another student run's weights (fine-tuning a distilled student).
+            "init": {"path": "", "seed_index": 0},
             "ppo": ppo.get_config(spec["ppo"], kin_weight=STAGES[stage]).to_dict(),
             "env": {"start": "random"},
             "run": {**spec["run"], "seed": 0},

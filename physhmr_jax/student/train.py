@@ -57,7 +57,14 @@ def train_student(
     if jax.process_index() == 0:
         run_dir.save_config(out, config.to_dict())
     cfg = student.ppo_config
-    trainer = runner.Trainer(make_algorithm(student), num_seeds=cfg.num_seeds, mesh=mesh)
+    init_from = None
+    if config.init.path and not resume:
+        from physhmr_jax.expert.evaluate import restore_seeds, seed_state
+
+        states = restore_seeds(config.init.path, student.training_env, cfg)
+        init_from = seed_state(states, config.init.seed_index)
+        log(f"[train student] starting from {config.init.path} (iteration {int(init_from.iteration)})")
+    trainer = runner.Trainer(make_algorithm(student, init_from), num_seeds=cfg.num_seeds, mesh=mesh)
     log(
         f"[train student] stage {config.stage}, {student.data.video_lib.num_videos} video(s) of "
         f"{student.data.motion_lib.num_clips} clip(s), {cfg.num_seeds} seed(s) x {cfg.num_envs} envs on "
