@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# PhysHMR's student on the procedural benchmark, on this CPU: videos of the teacher's motions
+# from several cameras, split by motion (test motions are never seen by the encoder or the
+# student in training), the encoder trained on the train split, DAgger from the teacher, and
+# the student evaluated on the test videos beside the teacher on the same motions.
+#
+#   bash experiments/teacher.sh procedural          # first: runs/expert/teacher_procedural/policy.npz
+#   bash experiments/student.sh [ENV_STEPS_PER_SEED]  # default 2M
+#
+# Each step is skipped when its output exists, so the script resumes after an interruption
+# (training steps resume from their last checkpoint).
+set -euo pipefail
+PHYSHMR=.venv/bin/physhmr
+STEPS=${1:-2000000}
+ITERATIONS=$(( STEPS / (128 * 32) ))
+TEACHER=runs/expert/teacher_procedural/policy.npz
+MOTIONS=runs/motions/procedural
+VIDEOS=runs/videos/procedural
+ENCODER=runs/encoder/procedural
+OUT=runs/student/procedural_distill
+[ -f "$TEACHER" ] || { echo "error: $TEACHER missing: run experiments/teacher.sh procedural first" >&2; exit 2; }
+
+# The teacher's motions (expert motions.path "procedural": 2 clips per type, seed 0) as files.
+[ -d "$MOTIONS" ] || $PHYSHMR motion procedural --out "$MOTIONS" --per-type 2 --seed 0
+# 3 random cameras per clip, split by clip into train/ and test/.
+[ -f "$VIDEOS/manifest.json" ] || $PHYSHMR video synth --motions "$MOTIONS" --out "$VIDEOS" --cameras 3 --seed 0
+# The encoder sees the train split only; then features for every shard.
+[ -f "$ENCODER/config.json" ] || $PHYSHMR encoder train --data "$VIDEOS" --out "$ENCODER" --preset cpu
+$PHYSHMR encoder features --encoder "$ENCODER" --data "$VIDEOS"
+$PHYSHMR encoder eval --encoder "$ENCODER" --data "$VIDEOS" --split test --json > "$ENCODER/eval_test.json"
+
+if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(); fi
+$PHYSHMR train student --teacher "$TEACHER" --data "$VIDEOS" --stage distill --preset cpu --seeds 2 \
+  --num-envs 128 --iterations "$ITERATIONS" --checkpoint-every 10 --set run.eval_every=10 --no-progress \
+  --out "$OUT" "${resume[@]}"
+for s in 0 1; do
+  $PHYSHMR eval student --run "$OUT" --split test --seed-index "$s" --json > "$OUT/eval_test_seed$s.json"
+done
+# The teacher on the same test motions (it reads the true reference; the student only the video).
+python3 - "$VIDEOS/manifest.json" "$MOTIONS" runs/motions/procedural_test <<'PY'
+import json, pathlib, shutil, sys
+manifest, motions, out = json.load(open(sys.argv[1])), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+out.mkdir(parents=True, exist_ok=True)
+for clip, split in manifest["split"].items():
+    if split == "test":
+        shutil.copy(motions / f"{clip}.npz", out / f"{clip}.npz")
+PY
+$PHYSHMR eval expert --run runs/expert/teacher_procedural --motions runs/motions/procedural_test --json \
+  > "$OUT/teacher_eval_test.json"
