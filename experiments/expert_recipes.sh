@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The expert's sample-efficiency comparison on the shared CMU walks (02_01, 16_17): PHC's
 # recipe (absolute PD targets, fixed learning rate 3e-4) against residual actions about the
-# reference (the expert's recipe, `cpu` preset), against residual + a KL-adaptive rate, each with
-# 2 seeds vmapped in one program, 128 envs per seed, evaluated every 10 iterations (40,960
-# env steps per seed) on every clip from its first frame. Then one figure and one table at
-# equal env steps (docs/expert.md). Run from the repository root after `make motions-cmu`:
+# reference (the expert's recipe, `cpu` preset), against residual + a KL-adaptive rate, against
+# residual with horizon 16 (more updates per sample) and a linear learning-rate decay, and that
+# with the training termination distance at 0.5 m; each with 2 seeds vmapped in one program,
+# 128 envs per seed, evaluated every 10 iterations on every clip from its first frame. Then
+# one figure and one table at equal env steps (docs/expert.md). Run from the repository root
+# after `make motions-cmu`:
 #
 #   bash experiments/expert_recipes.sh [ENV_STEPS_PER_SEED]     # default 307,200 (75 iterations)
 #
@@ -24,11 +26,22 @@ train() {  # VARIANT PRESET [--set ...]
   if [ -d "$out/checkpoints" ]; then resume=(--resume); else resume=(); fi
   $PHYSHMR train expert --preset "$preset" --out "$out" "${common[@]}" "${resume[@]}" "$@"
 }
+# Horizon 16 with minibatches of 512: 24 Adam steps per 2,048 transitions instead of 12 per
+# 4,096 (same iteration count per env step budget: twice the iterations).
+h16=(--set ppo.horizon=16 --set ppo.minibatch_size=512)
+linear=(--set ppo.learning_rate_schedule=linear --set ppo.learning_rate_final=3e-5
+        --set ppo.learning_rate_decay_env_steps=1000000)
 train residual cpu                                                   # residual, fixed lr 3e-4
 train residual_kl cpu --set ppo.learning_rate_schedule=kl_adaptive  # residual, KL-adaptive lr
 train absolute cpu-phc                                              # PHC: absolute, fixed lr 3e-4
-$PHYSHMR bench compare runs/expert/recipes/{absolute,residual,residual_kl} \
+ITERATIONS=$(( STEPS / (128 * 16) ))  # horizon 16: twice the iterations per env step
+common=(--motions runs/motions/cmu_walks --seeds 2 --num-envs 128 --checkpoint-every 10 --no-progress
+        --iterations "$ITERATIONS" --set run.eval_every=10)
+train residual_h16_linear cpu "${h16[@]}" "${linear[@]}"            # + horizon 16, linear lr decay
+train residual_h16_linear_term05 cpu "${h16[@]}" "${linear[@]}" --set env.termination_distance_m=0.5
+$PHYSHMR bench compare runs/expert/recipes/{absolute,residual,residual_kl,residual_h16_linear,residual_h16_linear_term05} \
   --labels "absolute (PHC), lr 3e-4" "residual 0.5, lr 3e-4" "residual 0.5, KL-adaptive lr" \
+           "residual, horizon 16, linear lr" "... and terminate at 0.5 m" \
   --metric eval/success_rate --metric eval/g_mpjpe_mm --metric rollout/episode_length_mean \
-  --metric sgd/approx_kl --title "CMU 02_01 + 16_17, 2 seeds x 128 envs (CPU)" \
+  --metric sgd/clip_fraction --title "CMU 02_01 + 16_17, 2 seeds x 128 envs (CPU)" \
   --out docs/expert_recipes_cmu_walks.png

@@ -56,8 +56,8 @@ start=$(date +%s)
 log() { echo "[gpu_run $(( $(date +%s) - start ))s] $*" >&2; }
 
 $PY - <<'PY' > "$WORK/versions.json" || { echo "error: imports failed (missing wheels? run experiments/fetch_gpu_wheels.sh)" >&2; exit 1; }
+import physhmr_jax.agents.ppo  # noqa: F401  first: MJX without its Warp chatter on stdout, then brax's pieces
 import json, jax, mujoco, brax, ml_collections, flax, optax, orbax.checkpoint
-import physhmr_jax.agents.ppo  # noqa: F401  (imports MJX quietly, then brax's pieces)
 print(json.dumps({"python": __import__("sys").version.split()[0], "jax": jax.__version__, "mujoco": mujoco.__version__,
                   "brax": brax.__version__, "flax": flax.__version__, "devices": [str(d) for d in jax.devices()],
                   "device_kind": jax.devices()[0].device_kind}))
@@ -85,6 +85,13 @@ $CLI export expert --run "$WORK/run" --out "$WORK/policy.npz" --json > "$WORK/ex
 $PY - "$WORK" "$OUT" <<'PY'
 import json, pathlib, sys
 work, out = map(pathlib.Path, sys.argv[1:])
+def last_rows(p):  # the last CSV row of each seed: env steps, wall time, the latest figures
+    import csv
+    try:
+        rows = list(csv.DictReader(p.open()))
+    except OSError as err:
+        return {"error": f"{p.name}: {err}"}
+    return {r["seed"]: {k: v for k, v in r.items() if v != ""} for r in rows}
 def read(p):
     try:
         return json.loads(p.read_text())
@@ -93,7 +100,8 @@ def read(p):
 results = {"versions": read(work / "versions.json"),
            "bench_env": {p.stem.split("_")[-1]: read(p) for p in sorted(work.glob("bench_env_*.json"))},
            "bench_train": {p.stem.split("_")[-1]: read(p) for p in sorted(work.glob("bench_train_*.json"))},
-           "train": read(work / "train.json"), "export": read(work / "export.json"),
+           "train": read(work / "train.json"), "train_last_rows": last_rows(work / "run" / "metrics.csv"),
+           "export": read(work / "export.json"),
            "eval": {p.stem: {k: v for k, v in read(p).items() if k != "per_clip"} for p in sorted(work.glob("eval_seed*.json"))},
            "eval_per_clip": {p.stem: read(p).get("per_clip") for p in sorted(work.glob("eval_seed*.json"))}}
 (out / "results.json").write_text(json.dumps(results, indent=1))

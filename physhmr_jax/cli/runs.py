@@ -88,10 +88,23 @@ def cmd_train_expert(args) -> int:
             log=lambda message: print(message, file=sys.stderr),
         )  # fmt: skip
     except KeyboardInterrupt:
-        print(f"interrupted: the last iteration is checkpointed in {args.out}; continue with --resume", file=sys.stderr)
-        return 130
+        return _interrupted(args.out)
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _interrupted(out) -> int:
+    """Stopped by a signal: the run checkpointed its last iteration; a JSON line says which."""
+    from physhmr_jax.agents.run_dir import Checkpoints
+
+    checkpoints = Checkpoints(out)
+    try:
+        iteration = checkpoints.latest_iteration()
+    finally:
+        checkpoints.close()
+    print(f"interrupted: the last iteration is checkpointed in {out}; continue with --resume", file=sys.stderr)
+    print(json.dumps({"run_dir": str(out), "interrupted": True, "checkpoint_iteration": iteration}, indent=2))
+    return 130
 
 
 def cmd_train_student(args) -> int:
@@ -120,8 +133,7 @@ def cmd_train_student(args) -> int:
             log=lambda message: print(message, file=sys.stderr),
         )  # fmt: skip
     except KeyboardInterrupt:
-        print(f"interrupted: the last iteration is checkpointed in {args.out}; continue with --resume", file=sys.stderr)
-        return 130
+        return _interrupted(args.out)
     print(json.dumps(summary, indent=2))
     return 0
 
