@@ -30,8 +30,10 @@ TEACHER_ACTION_MSE = "rollout/teacher_action_mse"
 APPROX_KL = "sgd/approx_kl"
 SKIPPED_UPDATES = "sgd/skipped_updates"
 
-# Evaluation inside training (every clip from its first frame, mean actions).
-EVAL_SUCCESS_RATE = "eval/success_rate"
+# Evaluation inside training (every clip from its first frame, mean actions): every name
+# an evaluation logs starts with EVAL_PREFIX.
+EVAL_PREFIX = "eval/"
+EVAL_SUCCESS_RATE = EVAL_PREFIX + "success_rate"
 
 
 def env_metric(name: str) -> str:

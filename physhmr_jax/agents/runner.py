@@ -24,7 +24,7 @@ environments mid-episode and the PRNG keys), so 2 + 2 iterations equal 4
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -283,4 +283,29 @@ def run_training(
     return loop_state, log.rows
 
 
-__all__ = ["LoopState", "Trainer", "run_training", "unreplicate_seed"]
+def run_summary(
+    out: str | Path, loop_state: LoopState, rows: list[dict[str, float]], start: float, metrics: Sequence[str]
+) -> dict:
+    """A training session's summary: run dir, iterations, env steps, wall time since
+    ``start`` (``time.perf_counter``), and the seed means of ``metrics``: evaluation names
+    (``names.EVAL_PREFIX``) from the last evaluated iteration (with ``eval_iteration``),
+    the others from the last iteration."""
+    last = [r for r in rows if r["iteration"] == max(r["iteration"] for r in rows)] if rows else []
+    evaluated = [r for r in rows if np.isfinite(r.get(names.EVAL_SUCCESS_RATE, np.nan))]
+    last_eval = [r for r in evaluated if r["iteration"] == evaluated[-1]["iteration"]] if evaluated else []
+    summary = {
+        "run_dir": str(out),
+        "iterations": int(sharding.to_host(loop_state.training_state.iteration)[0]),
+        "env_steps": float(sharding.to_host(loop_state.training_state.env_steps)[0]),
+        "wall_time_s_this_session": time.perf_counter() - start,
+    }
+    for name in metrics:
+        source = last_eval if name.startswith(names.EVAL_PREFIX) else last
+        if source and name in source[0]:
+            summary[name] = float(np.mean([r[name] for r in source]))
+    if last_eval:
+        summary["eval_iteration"] = int(last_eval[0]["iteration"])
+    return summary
+
+
+__all__ = ["LoopState", "Trainer", "run_summary", "run_training", "unreplicate_seed"]

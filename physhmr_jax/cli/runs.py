@@ -63,7 +63,6 @@ def _parse_override(text: str) -> tuple[str, object]:
 
 
 def cmd_train_expert(args) -> int:
-    from physhmr_jax import config_io
     from physhmr_jax.agents import sharding
     from physhmr_jax.expert import config as expert_config
     from physhmr_jax.expert.train import train_expert
@@ -73,6 +72,15 @@ def cmd_train_expert(args) -> int:
     if args.motions is not None:
         config.motions.path = args.motions
     config.motions.skeleton = args.skeleton
+    return _train(train_expert, _apply_run_arguments(config, args), args)
+
+
+def _apply_run_arguments(config, args):
+    """The shared training options (:func:`_add_run_arguments`), then every ``--set``, onto
+    ``config``; the PPO batch split is validated before anything is built."""
+    from physhmr_jax import config_io
+    from physhmr_jax.expert import config as expert_config
+
     for flag, name in {
         "iterations": "run.iterations", "checkpoint_every": "run.checkpoint_every", "seed": "run.seed",
         "seeds": "ppo.num_seeds", "num_envs": "ppo.num_envs",
@@ -81,9 +89,15 @@ def cmd_train_expert(args) -> int:
             config_io.set_value(config, name, getattr(args, flag))
     for name, value in args.set or []:
         config_io.set_value(config, name, value)
-    expert_config.ppo_config(config)  # validate the batch split before anything is built
+    expert_config.ppo_config(config)
+    return config
+
+
+def _train(train_fn, config, args) -> int:
+    """Run ``train_fn`` (``train_expert`` / ``train_student``); print its JSON summary, or on a
+    signal the checkpointed iteration (exit status 130)."""
     try:
-        summary = train_expert(
+        summary = train_fn(
             config, args.out, resume=args.resume, resume_iterations=args.iterations, progress=not args.no_progress,
             log=lambda message: print(message, file=sys.stderr),
         )  # fmt: skip
@@ -118,24 +132,7 @@ def cmd_train_student(args) -> int:
     config.teacher.path = args.teacher or ""
     config.data.path = args.data or ""
     config.init.path = args.init or ""
-    for flag, name in {
-        "iterations": "run.iterations", "checkpoint_every": "run.checkpoint_every", "seed": "run.seed",
-        "seeds": "ppo.num_seeds", "num_envs": "ppo.num_envs",
-    }.items():  # fmt: skip
-        if getattr(args, flag) is not None:
-            config_io.set_value(config, name, getattr(args, flag))
-    for name, value in args.set or []:
-        config_io.set_value(config, name, value)
-    student_config.ppo_config(config)  # validate the batch split before anything is built
-    try:
-        summary = train_student(
-            config, args.out, resume=args.resume, resume_iterations=args.iterations, progress=not args.no_progress,
-            log=lambda message: print(message, file=sys.stderr),
-        )  # fmt: skip
-    except KeyboardInterrupt:
-        return _interrupted(args.out)
-    print(json.dumps(summary, indent=2))
-    return 0
+    return _train(train_student, _apply_run_arguments(config, args), args)
 
 
 def cmd_eval_expert(args) -> int:
@@ -209,6 +206,19 @@ def cmd_bench_compare(args) -> int:
     return 0
 
 
+def _add_run_arguments(p: argparse.ArgumentParser, *, set_example: str) -> None:
+    """The options every training command shares (:func:`_apply_run_arguments` reads them)."""
+    p.add_argument("--iterations", type=int, default=None, help="total iterations (default: the preset's)")
+    p.add_argument("--seeds", type=int, default=None, help="independent seeds trained side by side (vmap)")
+    p.add_argument("--num-envs", type=int, default=None, help="environments per seed (default: the preset's)")
+    p.add_argument("--checkpoint-every", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.NAME=VALUE",
+                   help=f"override any config entry, e.g. {set_example} (repeatable)")  # fmt: skip
+    p.add_argument("--resume", action="store_true", help="continue from the run directory's latest checkpoint")
+    p.add_argument("--no-progress", action="store_true")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's command groups to the top-level parser's subparsers."""
     from physhmr_jax.expert.presets import PRESETS
@@ -252,15 +262,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", choices=expert_presets, default="cpu")
     p.add_argument("--motions", default=None, help="clip .npz folder (physhmr motion import) or 'procedural' (default)")
     p.add_argument("--skeleton", choices=("mean", "first"), default="mean", help="the body every clip is played on")
-    p.add_argument("--iterations", type=int, default=None, help="total PPO iterations (default: the preset's)")
-    p.add_argument("--seeds", type=int, default=None, help="independent seeds trained side by side (vmap)")
-    p.add_argument("--num-envs", type=int, default=None, help="environments per seed (default: the preset's)")
-    p.add_argument("--checkpoint-every", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.NAME=VALUE",
-                   help="override any config entry, e.g. ppo.learning_rate=1e-4 (repeatable)")  # fmt: skip
-    p.add_argument("--resume", action="store_true", help="continue from the run directory's latest checkpoint")
-    p.add_argument("--no-progress", action="store_true")
+    _add_run_arguments(p, set_example="ppo.learning_rate=1e-4")
     p.add_argument("--coordinator", default=None, help="multi-host: coordinator HOST:PORT")
     p.add_argument("--num-processes", type=int, default=None, help="multi-host: number of processes")
     p.add_argument("--process-id", type=int, default=None, help="multi-host: this process's index")
@@ -273,15 +275,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stage", choices=("distill", "finetune"), default="distill")
     p.add_argument("--init", default=None, help="start from this student run's weights (e.g. fine-tune the distilled)")
     p.add_argument("--preset", choices=("smoke", "cpu", "gpu"), default="cpu")
-    p.add_argument("--iterations", type=int, default=None, help="total iterations (default: the preset's)")
-    p.add_argument("--seeds", type=int, default=None, help="independent seeds trained side by side (vmap)")
-    p.add_argument("--num-envs", type=int, default=None, help="environments per seed (default: the preset's)")
-    p.add_argument("--checkpoint-every", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.NAME=VALUE",
-                   help="override any config entry, e.g. ppo.kin_weight=0.1 (repeatable)")  # fmt: skip
-    p.add_argument("--resume", action="store_true", help="continue from the run directory's latest checkpoint")
-    p.add_argument("--no-progress", action="store_true")
+    _add_run_arguments(p, set_example="ppo.kin_weight=0.1")
     p.set_defaults(fn=cmd_train_student)
 
     evaluate = sub.add_parser("eval", help="evaluation").add_subparsers(dest="cmd", required=True)

@@ -53,6 +53,13 @@ def save_policy(path: str | Path, config, state: ppo.TrainingState, *, seed_inde
     return {"path": str(path), "bytes": path.stat().st_size, "arrays": len(arrays), "iteration": meta["iteration"]}
 
 
+def policy_sizes(config) -> types.SimpleNamespace:
+    """The observation and action sizes of an expert ``config``'s networks, without building
+    its humanoid or motions (what ``ppo.make_networks`` and ``ppo.init_training_state`` read)."""
+    observation_size = imitation.observation_size(expert_config.env_config(config))
+    return types.SimpleNamespace(observation_size=observation_size, action_size=imitation.ACTION_SIZE)
+
+
 def load_policy(path: str | Path):
     """``(networks, params, normalizer_params, config)`` of an exported policy.
 
@@ -72,9 +79,7 @@ def load_policy(path: str | Path):
         )
     config = config_io.from_dict(meta["config"])
     ppo_config = expert_config.ppo_config(config)
-    observation_size = imitation.observation_size(expert_config.env_config(config))
-
-    sizes = types.SimpleNamespace(observation_size=observation_size, action_size=imitation.ACTION_SIZE)
+    sizes = policy_sizes(config)
     networks = ppo.make_networks(sizes, ppo_config)
     template = jax.eval_shape(lambda k: ppo.init_training_state(sizes, ppo_config, k), jax.random.PRNGKey(0))
 
@@ -93,4 +98,4 @@ def load_policy(path: str | Path):
     return networks, params, normalizer, config
 
 
-__all__ = ["FORMAT_VERSION", "export_policy", "load_policy", "save_policy"]
+__all__ = ["FORMAT_VERSION", "export_policy", "load_policy", "policy_sizes", "save_policy"]

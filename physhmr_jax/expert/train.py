@@ -10,7 +10,7 @@ import ml_collections
 import numpy as np
 
 from physhmr_jax.agents import metric_names as names
-from physhmr_jax.agents import ppo, run_dir, runner, sharding
+from physhmr_jax.agents import ppo, run_dir, runner
 from physhmr_jax.envs import imitation, wrappers
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert import evaluate as expert_evaluate
@@ -115,22 +115,7 @@ def train_expert(
         evaluate=make_evaluator(expert) if config.run.eval_every > 0 else None,
         evaluate_every=config.run.eval_every,
     )
-    last = [r for r in rows if r["iteration"] == max(r["iteration"] for r in rows)] if rows else []
-    evaluated = [r for r in rows if np.isfinite(r.get(names.EVAL_SUCCESS_RATE, np.nan))]
-    last_eval = [r for r in evaluated if r["iteration"] == evaluated[-1]["iteration"]] if evaluated else []
-    summary = {
-        "run_dir": str(out),
-        "iterations": int(sharding.to_host(loop_state.training_state.iteration)[0]),
-        "env_steps": float(sharding.to_host(loop_state.training_state.env_steps)[0]),
-        "wall_time_s_this_session": time.perf_counter() - start,
-    }
-    for name in SUMMARY_METRICS:
-        source = last_eval if name.startswith("eval/") else last
-        if source and name in source[0]:
-            summary[name] = float(np.mean([r[name] for r in source]))
-    if last_eval:
-        summary["eval_iteration"] = int(last_eval[0]["iteration"])
-    return summary
+    return runner.run_summary(out, loop_state, rows, start, SUMMARY_METRICS)
 
 
 __all__ = ["CURVE_PANELS", "make_evaluator", "make_trainer", "train_expert"]

@@ -56,8 +56,8 @@ class StudentData(NamedTuple):
 
 def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
     """One seed's policy from an exported ``.npz`` (``physhmr export expert``) or an expert run."""
-    from physhmr_jax.expert.evaluate import restore_training_state
-    from physhmr_jax.expert.export import load_policy
+    from physhmr_jax.expert.evaluate import restore_seeds
+    from physhmr_jax.expert.export import load_policy, policy_sizes
 
     path = Path(path)
     if path.is_file():
@@ -66,9 +66,9 @@ def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
     if not (path / "config.json").is_file():
         raise run_dir.RunDirError(path, "not an expert run directory or an exported policy (.npz)")
     config = expert_config.load_config(path)
-    expert = build_expert(config)
-    state = runner.unreplicate_seed(restore_training_state(path, expert), seed_index)
-    networks = ppo.make_networks(expert.env, expert.ppo_config)
+    sizes, cfg = policy_sizes(config), expert_config.ppo_config(config)
+    state = runner.unreplicate_seed(restore_seeds(path, sizes, cfg), seed_index)
+    networks = ppo.make_networks(sizes, cfg)
     return Teacher(networks, TeacherParams({"policy": state.params["policy"]}, state.normalizer_params), config)
 
 

@@ -20,12 +20,11 @@ One ``ConfigDict`` per run, saved as ``config.json`` in the run directory:
 
 from __future__ import annotations
 
-import os
-
 import ml_collections
 
 from physhmr_jax import config_io
-from physhmr_jax.agents import losses, ppo, run_dir
+from physhmr_jax.agents import losses, ppo
+from physhmr_jax.expert.config import load_config, ppo_config  # the same run config sections
 
 STAGES = {"distill": 2.0 * losses.BC_ONLY_KIN_WEIGHT, "finetune": 0.1}  # stage -> kin_weight
 PRESETS = {
@@ -54,17 +53,6 @@ def default_config(preset: str = "cpu", stage: str = "distill") -> ml_collection
             "run": {**spec["run"], "seed": 0},
         }
     )
-
-
-def load_config(out: str | os.PathLike) -> ml_collections.ConfigDict:
-    return config_io.from_dict(run_dir.load_config(out))
-
-
-def ppo_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-    base = ppo.default_config()
-    base.update(dict(config.ppo))
-    ppo.num_minibatches(base)
-    return base
 
 
 __all__ = ["PRESETS", "STAGES", "default_config", "load_config", "ppo_config"]

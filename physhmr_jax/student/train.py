@@ -12,7 +12,7 @@ import ml_collections
 import numpy as np
 
 from physhmr_jax.agents import metric_names as names
-from physhmr_jax.agents import run_dir, runner, sharding
+from physhmr_jax.agents import run_dir, runner
 from physhmr_jax.envs import imitation, vision, wrappers
 from physhmr_jax.expert.train import EVAL_G_MPJPE
 from physhmr_jax.student import config as student_config
@@ -30,6 +30,8 @@ CURVE_PANELS = {
     names.env_metric(wrappers.NAN): "non-finite physics per step",
 }
 SUMMARY_METRICS = (
+    names.EVAL_SUCCESS_RATE,
+    EVAL_G_MPJPE,
     names.TEACHER_ACTION_MSE,
     names.EPISODE_LENGTH,
     names.EPISODE_SUCCESS_RATE,
@@ -84,22 +86,7 @@ def train_student(
         evaluate=make_evaluator(with_split(student, config, config.data.eval_split)) if config.run.eval_every else None,
         evaluate_every=config.run.eval_every,
     )
-    last = [r for r in rows if r["iteration"] == max(r["iteration"] for r in rows)] if rows else []
-    summary = {
-        "run_dir": str(out),
-        "iterations": int(sharding.to_host(loop_state.training_state.iteration)[0]),
-        "env_steps": float(sharding.to_host(loop_state.training_state.env_steps)[0]),
-        "wall_time_s_this_session": time.perf_counter() - start,
-    }
-    for name in SUMMARY_METRICS:
-        if last and name in last[0]:
-            summary[name] = float(np.mean([r[name] for r in last]))
-    evaluated = [r for r in rows if np.isfinite(r.get(names.EVAL_SUCCESS_RATE, np.nan))]
-    if evaluated:
-        last_eval = [r for r in evaluated if r["iteration"] == evaluated[-1]["iteration"]]
-        summary["eval_iteration"] = int(last_eval[0]["iteration"])
-        for name in (names.EVAL_SUCCESS_RATE, EVAL_G_MPJPE):
-            summary[name] = float(np.mean([r[name] for r in last_eval]))
+    summary = runner.run_summary(out, loop_state, rows, start, SUMMARY_METRICS)
     first = [r for r in rows if r["iteration"] == min(r["iteration"] for r in rows)] if rows else []
     if first and names.TEACHER_ACTION_MSE in first[0]:
         summary["first_" + names.TEACHER_ACTION_MSE] = float(np.mean([r[names.TEACHER_ACTION_MSE] for r in first]))
