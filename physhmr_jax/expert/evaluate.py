@@ -90,6 +90,20 @@ def make_play_clips(expert: Expert, num_steps: int):
     return _PLAY_PROGRAMS[key]
 
 
+def play_from_first_frames(
+    env, networks, training_state: ppo.TrainingState, env_data, count: int, num_steps: int, record: acting.Recorder
+) -> acting.Transition:
+    """Sequence i (clip or video) in env i from time 0 (``env.reset_to(key, env_data, i, 0)``)
+    for ``num_steps`` steps with the policy's mean action; ``record`` adds the extras."""
+    keys = jax.random.split(jax.random.PRNGKey(0), count)
+    ids = jnp.arange(count, dtype=jnp.int32)
+    state = jax.vmap(env.reset_to, in_axes=(0, None, 0, 0))(keys, env_data, ids, jnp.zeros(count))
+    policy = acting.make_policy(networks, training_state.params, training_state.normalizer_params, deterministic=True)
+    step = acting.batched_step(env, env_data)
+    _, transitions = acting.rollout(step, policy, state, jax.random.PRNGKey(0), num_steps, record=record)
+    return transitions
+
+
 def _make_play_clips(expert: Expert, num_steps: int):
     env = expert.env
     networks = ppo.make_networks(env, expert.ppo_config)
@@ -103,16 +117,7 @@ def _make_play_clips(expert: Expert, num_steps: int):
                 QPOS: state.data.qpos,
             }
 
-        num_clips = lib.num_clips
-        keys = jax.random.split(jax.random.PRNGKey(0), num_clips)
-        clip_ids = jnp.arange(num_clips, dtype=jnp.int32)
-        state = jax.vmap(env.reset_to, in_axes=(0, None, 0, 0))(keys, lib, clip_ids, jnp.zeros(num_clips))
-        policy = acting.make_policy(
-            networks, training_state.params, training_state.normalizer_params, deterministic=True
-        )
-        step = acting.batched_step(env, lib)
-        _, transitions = acting.rollout(step, policy, state, jax.random.PRNGKey(0), num_steps, record=record)
-        return transitions
+        return play_from_first_frames(env, networks, training_state, lib, lib.num_clips, num_steps, record)
 
     return jax.jit(play)
 
@@ -231,6 +236,7 @@ __all__ = [
     "clip_results",
     "evaluate_expert",
     "make_play_clips",
+    "play_from_first_frames",
     "restore_seeds",
     "restore_training_state",
     "seed_state",

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from physhmr_jax.agents import acting, ppo
@@ -46,15 +45,9 @@ def make_play_videos(student: Student, num_steps: int):
             }
 
         num_videos = data.video_lib.num_videos
-        keys = jax.random.split(jax.random.PRNGKey(0), num_videos)
-        video_ids = jnp.arange(num_videos, dtype=jnp.int32)
-        state = jax.vmap(env.reset_to, in_axes=(0, None, 0, 0))(keys, data, video_ids, jnp.zeros(num_videos))
-        policy = acting.make_policy(
-            networks, training_state.params, training_state.normalizer_params, deterministic=True
+        return expert_evaluate.play_from_first_frames(
+            env, networks, training_state, data, num_videos, num_steps, record
         )
-        step = acting.batched_step(env, data)
-        _, transitions = acting.rollout(step, policy, state, jax.random.PRNGKey(0), num_steps, record=record)
-        return transitions
 
     return jax.jit(play)
 
