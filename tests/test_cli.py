@@ -89,3 +89,33 @@ def test_sigterm_and_ignored_sigint_interrupt_a_command():
         assert signal.getsignal(signal.SIGTERM) is before_term
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.mark.parametrize(
+    "argv, option, value, expected",
+    [
+        (["train", "expert", "--out", "RUN", "--num-envs", "abc"], "--num-envs", "'abc'", "an integer >= 1"),
+        (["train", "expert", "--out", "RUN", "--seeds", "0"], "--seeds", "'0'", "an integer >= 1"),
+        (["train", "expert", "--out", "RUN", "--preset", "huge"], "--preset", "'huge'", "choose from"),
+        (["eval", "expert", "--run", "RUN", "--iteration", "-1"], "--iteration", "'-1'", "an integer >= 0"),
+        (["video", "import", "--keypoints", "k.json", "--format", "coco", "--fov", "nan", "--out", "s.npz"],
+         "--fov", "'nan'", "a number > 0"),
+        (["bench", "env", "--num-envs", "1.5"], "--num-envs", "'1.5'", "an integer >= 1"),
+        (["train", "expert", "--out", "RUN", "--set", "ppo.learning_rate=abc"], "ppo.learning_rate", "abc",
+         "expected a number"),
+        (["train", "expert", "--out", "RUN", "--set", "ppo.learning_rate_schedule=cosine"],
+         "ppo.learning_rate_schedule", "'cosine'", "'fixed', 'linear' or 'kl_adaptive'"),
+        (["train", "expert", "--out", "RUN", "--num-envs", "3"], "--num-envs", "3 * 32", "minibatches of 2048"),
+    ],
+)  # fmt: skip
+def test_every_bad_option_is_one_line(tmp_path, capsys, argv, option, value, expected):
+    argv = [str(tmp_path / a) if a == "RUN" else a for a in argv]
+    try:
+        code = cli.main(argv)
+    except SystemExit as e:  # argparse's own checks exit from inside parse_args
+        code = e.code
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == cli.EXIT_USER_ERROR, err
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert option in lines[0] and value in lines[0] and expected in lines[0], lines[0]

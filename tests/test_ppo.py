@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from distributed_check import humanoid_case, make_trainer
-from flax import struct
+from toy_env import ToyEnv
 
 from physhmr_jax.agents import acting, losses, networks, ppo, runner, sharding
 from physhmr_jax.agents import metric_names as names
@@ -201,87 +201,11 @@ def test_kl_adaptive_learning_rate_by_hand():
     fixed = ppo.get_config("smoke")
     assert float(ppo.adapt_learning_rate(jnp.float32(1e-3), jnp.float32(5.0), fixed)) == np.float32(1e-3)
     with pytest.raises(ValueError, match="learning_rate_schedule"):
-        ppo.make_algorithm(_ToyEnv(), ppo.get_config("smoke", learning_rate_schedule="cosine"))
+        ppo.make_algorithm(ToyEnv(), ppo.get_config("smoke", learning_rate_schedule="cosine"))
 
 
 # ------------------------------------------------------------------------------------
 # A toy env with the ImitationEnv contract: compiles in seconds.
-
-
-@struct.dataclass
-class _ToyState:
-    position: jax.Array  # [2]
-    obs: jax.Array
-    final_obs: jax.Array
-    reward: jax.Array
-    done: jax.Array
-    terminated: jax.Array
-    truncated: jax.Array
-    step_count: jax.Array
-    return_so_far: jax.Array
-    episode_steps: jax.Array
-    episode_return: jax.Array
-    key: jax.Array
-    metrics: dict
-
-
-class _ToyEnv:
-    """A point on a plane pushed by the action (0.2 m per unit); reward 1 - |position|^2.
-
-    Fails beyond 1.5 m from the origin; episodes are truncated after 16 steps. With
-    ``nan_on_step`` the reward of that step of an episode is NaN when it starts from x > 0.
-    It keeps its own episodes (the training contract, as ``envs/wrappers.py`` provides it
-    for the humanoid), so that a NaN reaches the learner unfiltered.
-    """
-
-    observation_size = 2
-    action_size = 2
-    episode_length_steps = 16
-
-    def __init__(self, nan_on_step: int | None = None):
-        self.nan_on_step = nan_on_step
-
-    def reset(self, key, motion_lib):
-        del motion_lib
-        key, key_start = jax.random.split(key)
-        position = jax.random.uniform(key_start, (2,), minval=-1.0, maxval=1.0)
-        zero, zero_steps = jnp.zeros(()), jnp.zeros((), jnp.int32)
-        metrics = {"distance_m": jnp.linalg.norm(position)}
-        return _ToyState(
-            position, position, position, zero, zero, zero, zero, zero_steps, zero, zero_steps, zero, key, metrics
-        )
-
-    def step(self, state, action, motion_lib):
-        position = state.position + 0.2 * jnp.clip(action, -1.0, 1.0)
-        step_count = state.step_count + 1
-        distance = jnp.linalg.norm(position)
-        reward = 1.0 - distance**2
-        if self.nan_on_step is not None:
-            reward = jnp.where((step_count == self.nan_on_step) & (state.obs[0] > 0), jnp.nan, reward)
-        failed = distance > 1.5
-        truncated = (step_count >= self.episode_length_steps) & ~failed
-        done = failed | truncated
-        key, key_reset = jax.random.split(state.key)
-        fresh = self.reset(key_reset, motion_lib)
-
-        def pick(new, old):
-            return jnp.where(done, new, old)
-
-        return _ToyState(
-            position=pick(fresh.position, position),
-            obs=pick(fresh.obs, position),
-            final_obs=position,
-            reward=reward,
-            done=done.astype(jnp.float32),
-            terminated=failed.astype(jnp.float32),
-            truncated=truncated.astype(jnp.float32),
-            step_count=pick(fresh.step_count, step_count),
-            return_so_far=pick(0.0, state.return_so_far + reward),
-            episode_steps=step_count,
-            episode_return=state.return_so_far + reward,
-            key=key,
-            metrics={"distance_m": distance},
-        )
 
 
 def _toy_config(**overrides):
@@ -312,7 +236,7 @@ def _toy_reward(env, training_state, env_state, key, *, deterministic):
 
 def test_driver_trains_vmapped_seeds_on_toy_task():
     # Wider exploration than PHC's sigma = 0.055 makes the toy learn in a few iterations.
-    env, config = _ToyEnv(), _toy_config(log_std_init=-1.0, learning_rate=1e-2)
+    env, config = ToyEnv(), _toy_config(log_std_init=-1.0, learning_rate=1e-2)
     algorithm = ppo.make_algorithm(env, config)
     trainer = runner.Trainer(algorithm, num_seeds=config.num_seeds)
     num_iterations = 40
@@ -349,29 +273,32 @@ def test_driver_trains_vmapped_seeds_on_toy_task():
 
 
 def test_nonfinite_transitions_are_masked_and_counted():
-    env = _ToyEnv(nan_on_step=3)
+    env = ToyEnv(nan_on_step=3)
     config = _toy_config(num_seeds=1)
     algorithm = ppo.make_algorithm(env, config)
     iteration = jax.jit(algorithm.iteration)
     training_state = algorithm.init(jax.random.PRNGKey(0))
     env_state = algorithm.reset(jax.random.PRNGKey(1), None)
-    nonfinite = 0.0
+    nonfinite, dropped = 0.0, 0.0
     for i in range(3):
         training_state, env_state, metrics = iteration(training_state, env_state, None, jax.random.PRNGKey(10 + i))
         nonfinite += float(metrics[names.NONFINITE_TRANSITIONS])
+        dropped += float(metrics[names.DROPPED_ENVS])
         for name, value in metrics.items():
             assert np.isfinite(float(value)), name
     # About half of the episodes start at x > 0 and every episode reaches step 3.
     assert nonfinite > 10, nonfinite
+    assert 0 < dropped < 3 * 16, dropped
     for leaf in jax.tree.leaves((training_state.params, training_state.normalizer_params)):
         assert np.isfinite(np.asarray(leaf)).all()
-    # The normaliser saw only the finite transitions: 3 iterations * 256 minus the masked.
-    assert int(training_state.normalizer_params.count.lo) == 3 * 16 * 16 - int(nonfinite)
+    # The normaliser saw only the environments with no non-finite transition: 3 iterations
+    # of 16 envs x 16 steps, less 16 steps per dropped environment.
+    assert int(training_state.normalizer_params.count.lo) == 3 * 16 * 16 - 16 * int(dropped)
 
 
 def test_kl_adaptive_rate_moves_inside_the_iteration():
     """The adapted rate lives in the optimiser state: it changes with no recompilation."""
-    env = _ToyEnv()
+    env = ToyEnv()
     config = _toy_config(num_seeds=1, learning_rate_schedule="kl_adaptive", kl_target=1e-6, learning_rate=1e-3)
     algorithm = ppo.make_algorithm(env, config)
     iteration = jax.jit(algorithm.iteration)
@@ -389,7 +316,7 @@ def test_kl_adaptive_rate_moves_inside_the_iteration():
 
 def test_linear_rate_follows_env_steps_inside_the_iteration():
     """Each iteration trains at the rate of the env steps before it, then holds the final."""
-    env = _ToyEnv()
+    env = ToyEnv()
     config = _toy_config(
         num_seeds=1, learning_rate_schedule="linear", learning_rate=1e-3, learning_rate_final=1e-4,
         learning_rate_decay_env_steps=2 * 16 * 16,  # two iterations of 16 envs x 16 steps

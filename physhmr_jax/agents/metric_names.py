@@ -23,6 +23,9 @@ TERMINATION_RATE = "rollout/termination_rate"
 TRUNCATION_RATE = "rollout/truncation_rate"
 VALUE_MEAN = "rollout/value_mean"
 NONFINITE_TRANSITIONS = "rollout/nonfinite_transitions"
+# Environments left out of this iteration's update because their physics went non-finite
+# (or a transition of theirs was not finite) somewhere in the rollout.
+DROPPED_ENVS = "rollout/dropped_envs"
 # Distillation: MSE of the acting policy's mean action to the teacher's, on the rollout.
 TEACHER_ACTION_MSE = "rollout/teacher_action_mse"
 
@@ -34,6 +37,11 @@ SKIPPED_UPDATES = "sgd/skipped_updates"
 # an evaluation logs starts with EVAL_PREFIX.
 EVAL_PREFIX = "eval/"
 EVAL_SUCCESS_RATE = EVAL_PREFIX + "success_rate"
+
+
+# An environment's per-step metric that is 1 where its physics went non-finite and the
+# environment was reset (the training wrappers publish it; ``physhmr_jax.envs.wrappers``).
+NAN_RESET = "nan"
 
 
 def env_metric(name: str) -> str:

@@ -4,7 +4,9 @@
 (:mod:`physhmr_jax.agents.runner`) runs for each seed: ``init(key) -> TrainingState``,
 ``reset(key, env_data) -> env_state [num_envs]`` and
 ``iteration(training_state, env_state, env_data, key) -> (training_state, env_state,
-metrics)``, the whole PPO iteration, compiled into one program:
+metrics)``, the whole PPO iteration, compiled into one program. Its two halves are also
+there on their own (``collect``: step 1; ``learn``: steps 2-4), for tests and tools that
+look at a rollout before it is learned from:
 
 1. rollout: :func:`physhmr_jax.agents.acting.rollout` of ``config.horizon`` control
    steps with the sampling policy; its record hook stores the critic's values of each
@@ -22,8 +24,10 @@ metrics)``, the whole PPO iteration, compiled into one program:
    the clip range).
 
 Non-finite transitions (the episode wrapper already resets NaN physics; a NaN can still
-come from the networks) are zeroed, cut out of GAE, left out of the loss, the normaliser
-and the reported means, and counted (``rollout/nonfinite_transitions``); a minibatch
+come from the networks) are zeroed, cut out of GAE, left out of the reported means, and
+counted (``rollout/nonfinite_transitions``). An environment with such a transition, or
+whose physics went non-finite and was reset by the wrapper, is left out of the update
+altogether (:func:`learning_mask`; counted as ``rollout/dropped_envs``). A minibatch
 update whose gradient is not finite is skipped and counted (``sgd/skipped_updates``).
 
 PHC's values (``learning/im_big.yaml``): lr 2e-5 constant, horizon 32, minibatch 16384,
@@ -70,6 +74,7 @@ from physhmr_jax.agents.ppo_config import (  # the settings, re-exported: ppo.ge
     get_config,
     num_minibatches,
 )
+from physhmr_jax.config_io import ConfigError
 
 # --------------------------------------------------------------------------------------
 # Containers.
@@ -100,6 +105,11 @@ class Algorithm(NamedTuple):
     init: Callable[[Array], Any]
     reset: Callable[[Array, Any], Any]
     iteration: Callable[[Any, Any, Any, Array], tuple[Any, Any, dict[str, Array]]]
+    # The iteration's two halves (iteration = collect, then learn from its rollout):
+    # collect(training_state, env_state, env_data, key) -> (env_state, transitions [T, B])
+    # learn(training_state, transitions, last_obs [B, O], key) -> (training_state, metrics)
+    collect: Callable[[Any, Any, Any, Array], tuple[Any, acting.Transition]]
+    learn: Callable[[Any, acting.Transition, Array, Array], tuple[Any, dict[str, Array]]]
     num_envs: int
     env_steps_per_iteration: int  # per seed
 
@@ -189,7 +199,7 @@ def adapt_learning_rate(rate: Array, approx_kl: Array, config: ml_collections.Co
     if schedule in ("fixed", "linear"):
         return rate
     if schedule != "kl_adaptive":
-        raise ValueError(f"ppo.learning_rate_schedule must be 'fixed', 'linear' or 'kl_adaptive', not {schedule!r}")
+        raise ConfigError(f"ppo.learning_rate_schedule must be 'fixed', 'linear' or 'kl_adaptive', not {schedule!r}")
     factor = config.learning_rate_factor
     rate = jnp.where(approx_kl > 2.0 * config.kl_target, rate / factor, rate)
     rate = jnp.where(approx_kl < 0.5 * config.kl_target, rate * factor, rate)
@@ -208,9 +218,9 @@ def _make_agent(
     num_minibatches(config)  # validate before tracing
     adapt_learning_rate(jnp.float32(config.learning_rate), jnp.float32(0.0), config)
     if config.learning_rate_schedule == "linear" and config.learning_rate_decay_env_steps <= 0:
-        raise ValueError(f"ppo.learning_rate_decay_env_steps must be > 0, not {config.learning_rate_decay_env_steps}")
+        raise ConfigError(f"ppo.learning_rate_decay_env_steps must be > 0, not {config.learning_rate_decay_env_steps}")
     if config.kin_weight > 0.0 and teacher is None and check_teacher:
-        raise ValueError(f"ppo.kin_weight = {config.kin_weight} distils from a teacher, but none was given")
+        raise ConfigError(f"ppo.kin_weight = {config.kin_weight} distils from a teacher, but none was given")
     return _Agent(env, make_networks(env, config), make_optimizer(config), config, teacher)
 
 
@@ -351,32 +361,59 @@ def _ppo_batch(
     return jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), batch)
 
 
-def _iteration(
+def learning_mask(transitions: acting.Transition) -> Array:
+    """[T, B] weights of the transitions an update learns from.
+
+    An environment whose physics went non-finite in the rollout (the training wrappers
+    reset it and publish ``metric_names.NAN_RESET``), or any of whose transitions was not
+    finite, is left out of the update entirely: the steps that led to the blow-up are
+    suspect, and a whole column keeps GAE, the normaliser and the advantage statistics
+    free of it. The update then equals the one computed without that environment
+    (``tests/test_imitation_env.py``). Such events are rare; the dropped count is logged.
+    """
+    bad = transitions.valid == 0
+    nan_reset = transitions.metrics.get(names.NAN_RESET)
+    if nan_reset is not None:
+        bad = bad | (nan_reset > 0)
+    dropped = jnp.any(bad, axis=0)  # [B]
+    return transitions.valid * (1.0 - dropped.astype(transitions.valid.dtype))[None, :]
+
+
+def _collect(
     agent: _Agent, training_state: TrainingState, env_state: Any, env_data: Any, key: Array
-) -> tuple[TrainingState, Any, dict[str, Array]]:
-    cfg = agent.config
-    if cfg.learning_rate_schedule == "linear":
-        training_state = set_learning_rate(training_state, scheduled_learning_rate(training_state.env_steps, cfg))
-    key_rollout, key_sgd = jax.random.split(key)
+) -> tuple[Any, acting.Transition]:
+    """The iteration's rollout: ``horizon`` steps of every environment with sampled actions."""
     policy = acting.make_policy(
         agent.networks, training_state.params, training_state.normalizer_params, deterministic=False
     )
     record = functools.partial(_record_values, agent, training_state, env_data)
     step = acting.batched_step(agent.env, env_data)
-    env_state, transitions = acting.rollout(step, policy, env_state, key_rollout, cfg.horizon, record=record)
-    batch = _ppo_batch(agent, training_state, transitions, env_state.obs)
+    return acting.rollout(step, policy, env_state, key, agent.config.horizon, record=record)
+
+
+def _learn(
+    agent: _Agent, training_state: TrainingState, transitions: acting.Transition, last_obs: Array, key: Array
+) -> tuple[TrainingState, dict[str, Array]]:
+    """The iteration's update from a rollout: GAE, epochs x minibatches, the normaliser."""
+    cfg = agent.config
+    mask = learning_mask(transitions)
+    transitions = transitions._replace(valid=mask)
+    batch = _ppo_batch(agent, training_state, transitions, last_obs)
+    metrics = {}
     if agent.teacher is not None:
         # How far the acting policy's mean is from the teacher on this rollout, before the update.
         mean, _ = agent.networks.policy(training_state.params, training_state.normalizer_params, batch.obs)
-        teacher_mse = losses.masked_mean(jnp.mean(jnp.square(mean - batch.teacher_action), axis=-1), batch.mask)
+        metrics[names.TEACHER_ACTION_MSE] = losses.masked_mean(
+            jnp.mean(jnp.square(mean - batch.teacher_action), axis=-1), batch.mask
+        )
 
     epoch = functools.partial(_sgd_epoch, agent, training_state.normalizer_params, batch)
-    carry = EpochCarry(training_state.params, training_state.opt_state, key_sgd)
+    carry = EpochCarry(training_state.params, training_state.opt_state, key)
     carry, sgd_metrics = jax.lax.scan(epoch, carry, None, length=cfg.num_epochs)
 
     normalizer_params = training_state.normalizer_params
     if cfg.normalize_observations:
-        normalizer_params = running_statistics.update(normalizer_params, transitions.obs, weights=transitions.valid)
+        normalizer_params = running_statistics.update(normalizer_params, transitions.obs, weights=mask)
     env_steps = training_state.env_steps + float(cfg.num_envs * cfg.horizon)
     training_state = TrainingState(
         params=carry.params,
@@ -385,16 +422,27 @@ def _iteration(
         env_steps=env_steps,
         iteration=training_state.iteration + 1,
     )
-    metrics = acting.summarize_rollout(transitions)
-    metrics[names.VALUE_MEAN] = losses.masked_mean(transitions.extras[VALUE], transitions.valid)
     # Means over epochs and minibatches, except the skip count (a total).
     for name, value in sgd_metrics.items():
         metrics[names.sgd_metric(name)] = jnp.sum(value) if name == "skipped_updates" else jnp.mean(value)
     metrics[names.sgd_metric("advantage_rms")] = jnp.sqrt(losses.masked_mean(jnp.square(batch.advantage), batch.mask))
-    if agent.teacher is not None:
-        metrics[names.TEACHER_ACTION_MSE] = teacher_mse
+    metrics[names.DROPPED_ENVS] = jnp.sum(jnp.all(mask == 0, axis=0).astype(jnp.float32))
     metrics[names.ENV_STEPS] = env_steps
-    return training_state, env_state, metrics
+    return training_state, metrics
+
+
+def _iteration(
+    agent: _Agent, training_state: TrainingState, env_state: Any, env_data: Any, key: Array
+) -> tuple[TrainingState, Any, dict[str, Array]]:
+    cfg = agent.config
+    if cfg.learning_rate_schedule == "linear":
+        training_state = set_learning_rate(training_state, scheduled_learning_rate(training_state.env_steps, cfg))
+    key_rollout, key_sgd = jax.random.split(key)
+    env_state, transitions = _collect(agent, training_state, env_state, env_data, key_rollout)
+    metrics = acting.summarize_rollout(transitions)
+    metrics[names.VALUE_MEAN] = losses.masked_mean(transitions.extras[VALUE], transitions.valid)
+    training_state, learn_metrics = _learn(agent, training_state, transitions, env_state.obs, key_sgd)
+    return training_state, env_state, {**metrics, **learn_metrics}
 
 
 # --------------------------------------------------------------------------------------
@@ -412,6 +460,8 @@ def make_algorithm(env: acting.Env, config: ml_collections.ConfigDict, *, teache
         init=functools.partial(_init_training_state, agent),
         reset=functools.partial(_reset_envs, agent),
         iteration=functools.partial(_iteration, agent),
+        collect=functools.partial(_collect, agent),
+        learn=functools.partial(_learn, agent),
         num_envs=config.num_envs,
         env_steps_per_iteration=config.num_envs * config.horizon,
     )
@@ -438,6 +488,7 @@ __all__ = [
     "adapt_learning_rate",
     "init_training_state",
     "learning_rate",
+    "learning_mask",
     "make_algorithm",
     "make_networks",
     "make_optimizer",

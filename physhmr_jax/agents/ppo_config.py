@@ -13,6 +13,8 @@ from typing import Any
 
 import ml_collections
 
+from physhmr_jax.config_io import ConfigError
+
 # PHC's actor and critic widths.
 PHC_HIDDEN = (2048, 1536, 1024, 1024, 512, 512)
 
@@ -133,7 +135,7 @@ def get_config(preset: str | None = None, **overrides) -> ml_collections.ConfigD
     config = default_config()
     if preset is not None:
         if preset not in PRESETS:
-            raise ValueError(f"unknown PPO preset {preset!r}; choose one of {sorted(PRESETS)}")
+            raise ConfigError(f"unknown PPO preset {preset!r}; choose one of {sorted(PRESETS)}")
         config.update(dict(PRESETS[preset]))
     config.update(overrides)
     num_minibatches(config)  # validate
@@ -144,9 +146,10 @@ def num_minibatches(config: ml_collections.ConfigDict) -> int:
     """Minibatches per epoch; the rollout batch must split into whole minibatches."""
     batch = config.num_envs * config.horizon
     if config.minibatch_size <= 0 or batch % config.minibatch_size:
-        raise ValueError(
+        raise ConfigError(
             f"num_envs * horizon = {config.num_envs} * {config.horizon} = {batch} transitions "
-            f"do not split into minibatches of {config.minibatch_size}"
+            f"do not split into minibatches of {config.minibatch_size} (set --num-envs, "
+            "--set ppo.horizon=... or --set ppo.minibatch_size=... so that they do)"
         )
     return batch // config.minibatch_size
 

@@ -9,17 +9,24 @@
     tb/                TensorBoard scalars (seed means), ``tensorboard --logdir RUN/tb``
     checkpoints/<it>/  orbax checkpoints: ``state`` (the whole loop state) and ``meta`` (JSON)
 
-Host-side only (numpy, files). Everything is written so that a crash loses at most the
-iterations since the last checkpoint: the CSV is flushed every row, and on ``--resume``
-rows after the restored checkpoint are dropped so the file continues exactly.
+Host-side only (numpy, files). Everything is written so that a crash (even SIGKILL) loses
+at most the iterations since the last checkpoint: the CSV is flushed every row, and on
+``--resume`` rows after the restored checkpoint (and a row cut short by the crash) are
+dropped so the file continues exactly; a checkpoint the crash left half-written (orbax's
+``*.orbax-checkpoint-tmp*`` directory) is removed with a warning and never loaded, and a
+checkpoint that cannot be read is skipped for the one before it
+(``tests/test_crash_safety.py``).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
+import shutil
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -70,9 +77,14 @@ def load_config(run_dir: str | os.PathLike) -> dict:
     if not path.is_file():
         raise RunDirError(run_dir, f"no {CONFIG_FILE} (not a run directory?)")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise RunDirError(path, f"unreadable JSON ({err})") from None
+    except RecursionError:
+        raise RunDirError(path, "unreadable JSON (nested too deeply)") from None
+    if not isinstance(config, dict):
+        raise RunDirError(path, f"not a config: the JSON is a {type(config).__name__}, not an object")
+    return config
 
 
 def _json_default(x):
@@ -176,15 +188,34 @@ class MetricsLog:
 
 
 def read_metrics(path: str | os.PathLike) -> tuple[list[str], list[dict[str, float]]]:
-    """``metrics.csv`` -> (columns, rows with float values; iteration and seed as int)."""
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        columns = list(reader.fieldnames or [])
-        rows = []
-        for raw in reader:
-            row = {k: float(v) if v not in ("", None) else math.nan for k, v in raw.items()}
+    """``metrics.csv`` -> (columns, rows with float values; iteration and seed as int).
+
+    A last line without its newline (the process died while appending it) is left out
+    with a warning; any other malformed row is a :class:`RunDirError` naming the line.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError as e:
+        raise RunDirError(path, f"not a metrics CSV (not UTF-8 text: {e.reason})") from None
+    if text and not text.endswith("\n"):
+        cut = text.rfind("\n") + 1
+        warnings.warn(f"{path}: dropping an incomplete last line (the run stopped while writing it)", stacklevel=2)
+        text = text[:cut]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = list(reader.fieldnames or [])
+    if columns and not {"iteration", "seed"} <= set(columns):
+        raise RunDirError(path, "not a metrics CSV: the header has no 'iteration' and 'seed' columns")
+    rows = []
+    for raw in reader:
+        try:
+            if None in raw or None in raw.values():
+                raise ValueError(f"{len(columns)} fields expected")
+            row = {k: float(v) if v != "" else math.nan for k, v in raw.items()}
             row["iteration"], row["seed"] = int(row["iteration"]), int(row["seed"])
-            rows.append(row)
+        except ValueError as e:
+            raise RunDirError(path, f"line {reader.line_num}: malformed row ({e})") from None
+        rows.append(row)
     return columns, rows
 
 
@@ -277,6 +308,11 @@ def _fill_empty_leaves(abstract: Any, restored: Mapping[str, Any]) -> Any:
     return jax.tree_util.tree_map_with_path(leaf, abstract)
 
 
+# Orbax writes a checkpoint into ``<iteration>.orbax-checkpoint-tmp...`` and renames it
+# when complete; a directory still so named was cut short.
+_PARTIAL_SUFFIX = ".orbax-checkpoint-tmp"
+
+
 class Checkpoints:
     """Orbax checkpoints by iteration: named pytree items plus a JSON ``meta`` dict.
 
@@ -298,6 +334,25 @@ class Checkpoints:
 
     def latest_iteration(self) -> int | None:
         return self._manager.latest_step()
+
+    def iterations(self) -> list[int]:
+        """The iterations of the complete checkpoints, oldest first."""
+        return sorted(self._manager.all_steps())
+
+    def delete(self, iteration: int) -> None:
+        self._manager.delete(iteration)
+
+    def discard_partial(self) -> list[Path]:
+        """Remove the checkpoints a crash left half-written (warning for each); the writer
+        calls this before it resumes (a reader never does: the writer may be mid-save)."""
+        partial = sorted(p for p in self.directory.glob("*") if _PARTIAL_SUFFIX in p.name)
+        for p in partial:
+            warnings.warn(
+                f"{p}: skipping a half-written checkpoint (the run stopped while writing it); removing it",
+                stacklevel=2,
+            )
+            shutil.rmtree(p, ignore_errors=True)
+        return partial
 
     def save(self, iteration: int, items: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
         """Start saving (asynchronous after the device-to-host copy); ``wait`` to finish.

@@ -24,6 +24,7 @@ environments mid-episode and the PRNG keys), so 2 + 2 iterations equal 4
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from jax.sharding import Mesh
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents import sharding
 from physhmr_jax.agents.ppo import Algorithm
-from physhmr_jax.agents.run_dir import Checkpoints, MetricsLog
+from physhmr_jax.agents.run_dir import Checkpoints, MetricsLog, RunDirError
 
 SEED_DIM = 0  # leading axis of every loop-state leaf
 ENV_DIM = 1  # environment axis of env-state leaves, split over devices
@@ -161,6 +162,34 @@ def _checkpoint_items(state: LoopState) -> dict[str, Any]:
     return {"training_state": state.training_state, "rollout": {"env_state": state.env_state, "key": state.key}}
 
 
+def _restore_latest(checkpoints: Checkpoints, trainer: Trainer, env_data: Any) -> tuple[int, LoopState, dict] | None:
+    """(iteration, loop state, meta) of the newest checkpoint that reads back, or None.
+
+    Half-written checkpoints (a crash while saving) are removed first, with a warning; a
+    complete one that fails to restore is removed, with a warning, for the one before it
+    (so that the resumed run writes that iteration's checkpoint again).
+    """
+    checkpoints.discard_partial()
+    abstract = _checkpoint_items(trainer.abstract_state(env_data))
+    for iteration in reversed(checkpoints.iterations()):
+        try:
+            items, meta = checkpoints.restore(iteration, abstract)
+        except Exception as e:  # orbax raises many types for a damaged directory
+            first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            warnings.warn(
+                f"{checkpoints.directory / str(iteration)}: cannot read this checkpoint ({first_line}); "
+                "removing it and trying the one before it",
+                stacklevel=2,
+            )
+            checkpoints.delete(iteration)
+            continue
+        loop_state = LoopState(items["training_state"], items["rollout"]["env_state"], items["rollout"]["key"])
+        return iteration, loop_state, meta
+    if checkpoints.iterations():
+        raise RunDirError(checkpoints.directory, "no checkpoint could be read back")
+    return None
+
+
 def _is_main_process() -> bool:
     return jax.process_index() == 0
 
@@ -202,11 +231,9 @@ def run_training(
     env_data = trainer.place_env_data(env_data)
     steps_per_iteration = trainer.env_steps_per_iteration
 
-    start_iteration = checkpoints.latest_iteration() if resume else None
-    if start_iteration is not None:
-        abstract = trainer.abstract_state(env_data)
-        items, meta = checkpoints.restore(start_iteration, _checkpoint_items(abstract))
-        loop_state = LoopState(items["training_state"], items["rollout"]["env_state"], items["rollout"]["key"])
+    restored = _restore_latest(checkpoints, trainer, env_data) if resume else None
+    if restored is not None:
+        start_iteration, loop_state, meta = restored
         wall_offset_s = float(meta["wall_time_s"])
     else:
         if not resume and checkpoints.latest_iteration() is not None:

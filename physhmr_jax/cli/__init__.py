@@ -23,8 +23,9 @@
   physhmr bench train --num-envs N [--preset cpu] [--json]
   physhmr bench compare RUN... --out FIG.png [--metric NAME]... [--labels L...] [--json]
 
-User errors (a bad file, a missing folder, a bad ``--set`` value) print one line naming the
-file or option and the problem and exit with status 2; no traceback. Argument parsing and
+User errors (a bad file, a missing folder, a bad option or ``--set`` value) print one line
+naming the file or option, the value and what was expected, and exit with status 2; no
+traceback. Argument parsing and
 printing live here; each command calls one library function. The commands are grouped by
 stage: :mod:`.assets` (humanoid, motion), :mod:`.vision` (video, encoder), :mod:`.runs`
 (train, eval, bench, demo).
@@ -39,11 +40,12 @@ import sys
 import threading
 
 from physhmr_jax.cli import assets, runs, vision
-from physhmr_jax.cli.output import EXIT_USER_ERROR, print_result
+from physhmr_jax.cli.output import EXIT_USER_ERROR, Parser, print_result
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="physhmr", description=__doc__.split("\n")[0])
+    # Sub-parsers take the parser's class (one-line errors).
+    parser = Parser(prog="physhmr", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="group", required=True)
     for group in (assets, vision, runs):
         group.register(sub)

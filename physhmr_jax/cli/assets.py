@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from physhmr_jax.cli.output import nonnegative_int, positive_float, positive_int
+
 
 def _humanoid_config(args):
     """The humanoid's ConfigDict (``mjcf.default_config``) with the command line's options."""
@@ -157,11 +159,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = motion.add_parser("import", help="convert BVH / AMASS files into physhmr clips")
     p.add_argument("paths", nargs="+", help="files or folders (.bvh, AMASS .npz)")
     p.add_argument("--out", required=True)
-    p.add_argument("--scale-m", type=float, default=None, help="metres per BVH unit (default: CMU's 0.056444)")
+    p.add_argument("--scale-m", type=positive_float, default=None, help="metres per BVH unit (default: CMU's 0.056444)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_motion_import)
     p = motion.add_parser("procedural", help="write the built-in procedural motion library")
     p.add_argument("--out", required=True)
-    p.add_argument("--per-type", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--per-type", type=positive_int, default=2)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.set_defaults(fn=cmd_motion_procedural)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from physhmr_jax.cli.output import print_result
+from physhmr_jax.cli.output import nonnegative_int, positive_float, positive_int, print_result
 
 
 def cmd_bench_env(args) -> int:
@@ -208,11 +208,11 @@ def cmd_bench_compare(args) -> int:
 
 def _add_run_arguments(p: argparse.ArgumentParser, *, set_example: str) -> None:
     """The options every training command shares (:func:`_apply_run_arguments` reads them)."""
-    p.add_argument("--iterations", type=int, default=None, help="total iterations (default: the preset's)")
-    p.add_argument("--seeds", type=int, default=None, help="independent seeds trained side by side (vmap)")
-    p.add_argument("--num-envs", type=int, default=None, help="environments per seed (default: the preset's)")
-    p.add_argument("--checkpoint-every", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--iterations", type=positive_int, default=None, help="total iterations (default: the preset's)")
+    p.add_argument("--seeds", type=positive_int, default=None, help="independent seeds trained side by side (vmap)")
+    p.add_argument("--num-envs", type=positive_int, default=None, help="environments per seed (default: the preset's)")
+    p.add_argument("--checkpoint-every", type=positive_int, default=None)
+    p.add_argument("--seed", type=nonnegative_int, default=None)
     p.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.NAME=VALUE",
                    help=f"override any config entry, e.g. {set_example} (repeatable)")  # fmt: skip
     p.add_argument("--resume", action="store_true", help="continue from the run directory's latest checkpoint")
@@ -226,31 +226,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     expert_presets = sorted(PRESETS)
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="cmd", required=True)
     p = bench.add_parser("env", help="MJX env throughput vs MuJoCo C")
-    p.add_argument("--num-envs", type=int, default=512)
-    p.add_argument("--control-steps", type=int, default=30)
+    p.add_argument("--num-envs", type=positive_int, default=512)
+    p.add_argument("--control-steps", type=positive_int, default=30)
     p.add_argument("--contacts", choices=("feet", "all"), default=None, help="default: mjcf.default_config()'s")
-    p.add_argument("--iterations", type=int, default=None, help="Newton iterations (default: mjcf.default_config()'s)")
-    p.add_argument("--ls-iterations", type=int, default=None)
-    p.add_argument("--timestep", type=float, default=None, help="physics step in seconds")
+    p.add_argument(
+        "--iterations", type=positive_int, default=None, help="Newton iterations (default: mjcf.default_config()'s)"
+    )
+    p.add_argument("--ls-iterations", type=positive_int, default=None)
+    p.add_argument("--timestep", type=positive_float, default=None, help="physics step in seconds")
     p.add_argument("--joint-limits", action="store_true", help="hard joint-limit constraints")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_env)
 
     p = bench.add_parser("motionlib", help="MotionLib.state_at cost vs one MJX control step")
-    p.add_argument("--num-envs", type=int, default=4096)
+    p.add_argument("--num-envs", type=positive_int, default=4096)
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_motionlib)
 
     p = bench.add_parser("rays", help="pixel-as-ray input cost vs one MJX control step")
-    p.add_argument("--num-envs", type=int, default=4096)
-    p.add_argument("--env-num-envs", type=int, default=256, help="envs for the MJX step, scaled linearly to --num-envs")
+    p.add_argument("--num-envs", type=positive_int, default=4096)
+    p.add_argument(
+        "--env-num-envs", type=positive_int, default=256, help="envs for the MJX step, scaled linearly to --num-envs"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_rays)
 
     p = sub.add_parser("demo", help="procedural motions -> humanoid -> MJX playback -> video")
     p.add_argument("--motions", default=None, help="folder of clips (.npz); default: the procedural library")
     p.add_argument("--clip", default=None, help="clip name to play (default: the first walk)")
-    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--seconds", type=positive_float, default=3.0)
     p.add_argument("--out", default="runs/demo")
     p.set_defaults(fn=cmd_demo)
 
@@ -264,8 +268,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--skeleton", choices=("mean", "first"), default="mean", help="the body every clip is played on")
     _add_run_arguments(p, set_example="ppo.learning_rate=1e-4")
     p.add_argument("--coordinator", default=None, help="multi-host: coordinator HOST:PORT")
-    p.add_argument("--num-processes", type=int, default=None, help="multi-host: number of processes")
-    p.add_argument("--process-id", type=int, default=None, help="multi-host: this process's index")
+    p.add_argument("--num-processes", type=positive_int, default=None, help="multi-host: number of processes")
+    p.add_argument("--process-id", type=nonnegative_int, default=None, help="multi-host: this process's index")
     p.set_defaults(fn=cmd_train_expert)
 
     p = train.add_parser("student", help="the vision policy distilled from an expert (DAgger) or fine-tuned")
@@ -282,8 +286,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = evaluate.add_parser("expert", help="play every clip from its first frame; success rate and errors")
     p.add_argument("--run", required=True, help="a train expert run directory")
     p.add_argument("--motions", default=None, help="clips to evaluate (default: the run's own)")
-    p.add_argument("--seed-index", type=int, default=0, help="which of the run's seeds")
-    p.add_argument("--iteration", type=int, default=None, help="checkpoint (default: the latest)")
+    p.add_argument("--seed-index", type=nonnegative_int, default=0, help="which of the run's seeds")
+    p.add_argument("--iteration", type=nonnegative_int, default=None, help="checkpoint (default: the latest)")
     p.add_argument("--video", default=None, help="write simulation | reference video of one clip here (.mp4)")
     p.add_argument("--video-clip", default=None, help="clip for the video (default: the first)")
     p.add_argument("--json", action="store_true")
@@ -295,16 +299,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = evaluate.add_parser("student", help="play every video of a split from its first frame; PHC's metrics")
     p.add_argument("--run", required=True, help="a train student run directory")
     p.add_argument("--split", default="test")
-    p.add_argument("--seed-index", type=int, default=0)
-    p.add_argument("--iteration", type=int, default=None)
+    p.add_argument("--seed-index", type=nonnegative_int, default=0)
+    p.add_argument("--iteration", type=nonnegative_int, default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_eval_student)
 
     p = export.add_parser("expert", help="one seed's policy + normaliser + config as one .npz")
     p.add_argument("--run", required=True, help="a train expert run directory")
     p.add_argument("--out", required=True, help="the policy file (.npz)")
-    p.add_argument("--seed-index", type=int, default=0)
-    p.add_argument("--iteration", type=int, default=None, help="checkpoint (default: the latest)")
+    p.add_argument("--seed-index", type=nonnegative_int, default=0)
+    p.add_argument("--iteration", type=nonnegative_int, default=None, help="checkpoint (default: the latest)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_export_expert)
 
@@ -318,8 +322,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(fn=cmd_bench_compare)
 
     p = bench.add_parser("train", help="PPO training env steps/s vs env-only stepping at the same N")
-    p.add_argument("--num-envs", type=int, default=1024)
+    p.add_argument("--num-envs", type=positive_int, default=1024)
     p.add_argument("--preset", choices=expert_presets, default="cpu")
-    p.add_argument("--iterations", type=int, default=3, help="timed iterations after the compiling one")
+    p.add_argument("--iterations", type=positive_int, default=3, help="timed iterations after the compiling one")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_train)

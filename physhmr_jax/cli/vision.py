@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from physhmr_jax.cli.output import print_result
+from physhmr_jax.cli.output import nonnegative_int, positive_float, positive_int, print_result
 
 
 def cmd_video_synth(args) -> int:
@@ -98,10 +98,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = video.add_parser("synth", help="render motion clips from random cameras into video shards")
     p.add_argument("--motions", default=None, help="folder of clips (.npz); default: the procedural library")
     p.add_argument("--out", required=True)
-    p.add_argument("--cameras", type=int, default=4, help="cameras per clip")
-    p.add_argument("--width", type=int, default=128)
-    p.add_argument("--height", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cameras", type=positive_int, default=4, help="cameras per clip")
+    p.add_argument("--width", type=positive_int, default=128)
+    p.add_argument("--height", type=positive_int, default=128)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--json", action="store_true", help="print the manifest (without the per-shard rows)")
     p.set_defaults(fn=cmd_video_synth)
     p = video.add_parser("import", help="a real video's COCO / OpenPose keypoints (+ frames) -> one shard")
@@ -110,28 +110,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", default=None, help="the video file or a folder of images (optional)")
     p.add_argument("--out", required=True, help="the shard (.npz)")
     camera = p.add_mutually_exclusive_group()
-    camera.add_argument("--fx", type=float, default=None, help="focal length in pixels")
-    camera.add_argument("--fov", type=float, default=None, help="vertical field of view in degrees (default 60)")
-    p.add_argument("--camera-height", type=float, default=1.5, help="static camera height above the ground (m)")
+    camera.add_argument("--fx", type=positive_float, default=None, help="focal length in pixels")
+    camera.add_argument(
+        "--fov", type=positive_float, default=None, help="vertical field of view in degrees (default 60)"
+    )
+    p.add_argument(
+        "--camera-height", type=positive_float, default=1.5, help="static camera height above the ground (m)"
+    )
     p.add_argument("--pitch", type=float, default=0.0, help="downward tilt of the camera (degrees)")
-    p.add_argument("--fps", type=float, default=None, help="default: the video's, else 30")
-    p.add_argument("--width", type=int, default=None, help="image width when no frames are given")
-    p.add_argument("--height", type=int, default=None, help="image height when no frames are given")
+    p.add_argument("--fps", type=positive_float, default=None, help="default: the video's, else 30")
+    p.add_argument("--width", type=positive_int, default=None, help="image width when no frames are given")
+    p.add_argument("--height", type=positive_int, default=None, help="image height when no frames are given")
     p.add_argument("--person", default="largest", help="'largest', 'score' or an integer track id")
-    p.add_argument("--first-frame-id", type=int, default=0)
+    p.add_argument("--first-frame-id", type=nonnegative_int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_video_import)
     p = video.add_parser("show", help="draw a shard's keypoints, bones and ray errors into a video")
     p.add_argument("shard", help="a shard .npz")
     p.add_argument("--out", required=True, help="the video (.mp4)")
     p.add_argument("--png", default=None, help="also write a strip of sample frames (.png)")
-    p.add_argument("--scale", type=int, default=None, help="integer upscaling (default: to >= 256 px high)")
+    p.add_argument("--scale", type=positive_int, default=None, help="integer upscaling (default: to >= 256 px high)")
     p.set_defaults(fn=cmd_video_show)
     p = video.add_parser("strip", help="a PNG strip of sample frames from several shards")
     p.add_argument("shards", nargs="+", help="shard files or folders of shards")
     p.add_argument("--out", required=True, help="the strip (.png)")
-    p.add_argument("--frames", type=int, default=6)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", type=positive_int, default=6)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.set_defaults(fn=cmd_video_strip)
 
     encoder = sub.add_parser("encoder", help="the image encoder: pretraining, features, kinematic baseline")
@@ -140,9 +144,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="a synthetic set (video synth --out)")
     p.add_argument("--out", required=True, help="run directory (checkpoint + config.json)")
     p.add_argument("--preset", choices=("tiny", "cpu", "gpu"), default="cpu")
-    p.add_argument("--steps", type=int, default=None, help="default: the preset's")
-    p.add_argument("--batch", type=int, default=None, help="default: the preset's")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=positive_int, default=None, help="default: the preset's")
+    p.add_argument("--batch", type=positive_int, default=None, help="default: the preset's")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.set_defaults(fn=cmd_encoder_train)
     p = encoder.add_parser("features", help="write features [T, 512] into every shard")
     p.add_argument("--encoder", required=True, help="an encoder run directory")

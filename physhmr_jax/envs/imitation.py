@@ -55,6 +55,7 @@ import numpy as np
 from flax import struct
 from jax import Array
 
+from physhmr_jax.config_io import ConfigError
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.humanoid import mjcf
 from physhmr_jax.humanoid.quiet_mjx import mjx
@@ -273,7 +274,7 @@ class ImitationEnv:
             return jnp.zeros_like(ref_dof), self._action_scale
         if mode == "residual":
             return ref_dof, self.config.residual_scale * self._action_scale
-        raise ValueError(f"env.action_mode must be 'absolute' or 'residual', not {mode!r}")
+        raise ConfigError(f"env.action_mode must be 'absolute' or 'residual', not {mode!r}")
 
     def action_to_targets(self, action: Array, ref_dof: Array) -> Array:
         """[69] action -> [69] PD targets (radians) within the joint ranges.

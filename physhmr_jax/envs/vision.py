@@ -38,6 +38,7 @@ import ml_collections
 from flax import struct
 from jax import Array
 
+from physhmr_jax.config_io import ConfigError
 from physhmr_jax.envs import imitation
 from physhmr_jax.envs.imitation import EnvState, ImitationEnv
 from physhmr_jax.geometry import rotations as rot
@@ -90,12 +91,12 @@ class VisionEnv:
     def __init__(self, humanoid: Humanoid, feature_size: int, config: ml_collections.ConfigDict | None = None):
         self.config = config if config is not None else default_config()
         if self.config.action_mode != "absolute":
-            raise ValueError(
+            raise ConfigError(
                 f"the vision env takes absolute PD targets (a residual about the reference would "
                 f"show the student the motion); got env.action_mode={self.config.action_mode!r}"
             )
         if self.config.start not in ("random", "first"):
-            raise ValueError(f"env.start must be 'random' or 'first', not {self.config.start!r}")
+            raise ConfigError(f"env.start must be 'random' or 'first', not {self.config.start!r}")
         self.imitation = ImitationEnv(humanoid, self.config)
         self.feature_size = int(feature_size)
         self.dt = self.imitation.dt

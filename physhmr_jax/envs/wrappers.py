@@ -31,7 +31,9 @@ import jax.numpy as jnp
 from flax import struct
 from jax import Array
 
-NAN = "nan"  # metric: 1 where the step's physics went non-finite (and was reset)
+from physhmr_jax.agents import metric_names
+
+NAN = metric_names.NAN_RESET  # metric: 1 where the step's physics went non-finite (and was reset)
 
 
 class PlainEnv(Protocol):

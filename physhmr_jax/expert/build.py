@@ -15,6 +15,7 @@ from pathlib import Path
 
 import ml_collections
 
+from physhmr_jax.config_io import ConfigError
 from physhmr_jax.envs import imitation, wrappers
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.humanoid.simulation import Humanoid, make_humanoid
@@ -41,7 +42,7 @@ def select_skeleton(clips: Sequence[Clip], choice: str) -> Skeleton:
         return mean_skeleton()
     if choice == "first":
         return clips[0].skeleton
-    raise ValueError(f"unknown motions.skeleton {choice!r} (use 'mean' or 'first')")
+    raise ConfigError(f"unknown motions.skeleton {choice!r} (use 'mean' or 'first')")
 
 
 @dataclasses.dataclass(frozen=True)

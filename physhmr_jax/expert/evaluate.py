@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from physhmr_jax.agents import acting, ppo, run_dir, sharding
+from physhmr_jax.config_io import ConfigError
 from physhmr_jax.envs import imitation
 from physhmr_jax.eval import metrics
 from physhmr_jax.expert import config as expert_config
@@ -190,7 +191,7 @@ def evaluate_expert(
     states = restore_training_state(out, expert, iteration=iteration)
     num_seeds = int(states.iteration.shape[0])
     if not 0 <= seed_index < num_seeds:
-        raise ValueError(f"--seed-index {seed_index} out of range: the run trained {num_seeds} seed(s)")
+        raise ConfigError(f"--seed-index {seed_index} out of range: the run trained {num_seeds} seed(s)")
     training_state = seed_state(states, seed_index)
     start = time.perf_counter()
     play = make_play_clips(expert, max(steps_per_clip(expert)))
@@ -219,7 +220,7 @@ def _write_video(expert: Expert, qpos, frames: dict[str, int], clip_name, path, 
     names = [c.name for c in expert.clips]
     clip_name = clip_name or names[0]
     if clip_name not in names:
-        raise ValueError(f"clip {clip_name!r} is not among the evaluated clips {names}")
+        raise ConfigError(f"clip {clip_name!r} is not among the evaluated clips {names}")
     i = names.index(clip_name)
     n = frames[clip_name]
     times = jnp.arange(n, dtype=jnp.float32) * expert.env.dt

@@ -23,6 +23,7 @@ import mujoco
 import numpy as np
 from ml_collections import config_dict
 
+from physhmr_jax.config_io import ConfigError
 from physhmr_jax.humanoid.skeleton import (
     BODY_NAMES,
     FOOT_BODIES,
@@ -170,7 +171,7 @@ def contact_solref(config: ml_collections.ConfigDict | None = None) -> tuple[flo
     if config.contact_solref is None:
         return (2.0 * config.timestep_s, 1.0)
     if len(config.contact_solref) != 2:
-        raise ValueError(f"contact_solref must be [timeconst_s, dampratio], got {config.contact_solref}")
+        raise ConfigError(f"contact_solref must be [timeconst_s, dampratio], got {config.contact_solref}")
     return tuple(float(x) for x in config.contact_solref)
 
 

@@ -18,6 +18,7 @@ import jax
 import numpy as np
 
 from physhmr_jax.agents import acting, ppo
+from physhmr_jax.config_io import ConfigError
 from physhmr_jax.envs import imitation
 from physhmr_jax.expert import evaluate as expert_evaluate
 from physhmr_jax.student import config as student_config
@@ -92,7 +93,7 @@ def evaluate_student(
     states = expert_evaluate.restore_seeds(out, student.training_env, student.ppo_config, iteration=iteration)
     num_seeds = int(states.iteration.shape[0])
     if not 0 <= seed_index < num_seeds:
-        raise ValueError(f"--seed-index {seed_index} out of range: the run trained {num_seeds} seed(s)")
+        raise ConfigError(f"--seed-index {seed_index} out of range: the run trained {num_seeds} seed(s)")
     training_state = expert_evaluate.seed_state(states, seed_index)
     start = time.perf_counter()
     result = video_results(student, make_play_videos(student, max(steps_per_video(student))), training_state)
