@@ -11,6 +11,7 @@ read back equal (:mod:`physhmr_jax.config_io`).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import ml_collections
 
@@ -44,7 +45,11 @@ def default_config(preset: str = "cpu", **ppo_overrides) -> ml_collections.Confi
 
 def load_config(out: str | os.PathLike) -> ml_collections.ConfigDict:
     """The config a run directory was trained with (its ``config.json``)."""
-    return config_io.from_dict(run_dir.load_config(out))
+    config = run_dir.load_config(out)
+    try:
+        return config_io.from_dict(config)
+    except (ValueError, AttributeError) as err:  # ConfigDict refuses dotted and reserved keys
+        raise run_dir.RunDirError(Path(out) / run_dir.CONFIG_FILE, f"not a config ({err})") from None
 
 
 def ppo_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import types
+import zipfile
+import zlib
 from pathlib import Path
 
 import jax
@@ -68,28 +70,38 @@ def load_policy(path: str | Path):
     """
     path = Path(path)
     try:
-        with np.load(path) as f:
+        f = np.load(path)
+        if isinstance(f, np.ndarray):
+            raise ValueError("a single .npy array, not an .npz")
+        with f:
             arrays = {k: f[k] for k in f.files}
         meta = json.loads(arrays.pop("__meta__").tobytes().decode())
-    except (OSError, ValueError, KeyError) as err:
+    # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown
+    # compression); json.loads: RecursionError (nested too deeply).
+    except (OSError, ValueError, KeyError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as err:
         raise run_dir.RunDirError(path, f"not an exported policy ({err})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+        raise run_dir.RunDirError(path, "not an exported policy ('__meta__' holds no config)")
     if meta.get("format_version") != FORMAT_VERSION:
         raise run_dir.RunDirError(
             path, f"format version {meta.get('format_version')} does not fit this code (it reads {FORMAT_VERSION})"
         )
-    config = config_io.from_dict(meta["config"])
-    ppo_config = expert_config.ppo_config(config)
-    sizes = policy_sizes(config)
-    networks = ppo.make_networks(sizes, ppo_config)
-    template = jax.eval_shape(lambda k: ppo.init_training_state(sizes, ppo_config, k), jax.random.PRNGKey(0))
+    try:
+        config = config_io.from_dict(meta["config"])
+        ppo_config = expert_config.ppo_config(config)
+        sizes = policy_sizes(config)
+        networks = ppo.make_networks(sizes, ppo_config)
+        template = jax.eval_shape(lambda k: ppo.init_training_state(sizes, ppo_config, k), jax.random.PRNGKey(0))
+    except (AttributeError, KeyError, TypeError, ValueError, ZeroDivisionError) as err:  # a config they refuse
+        raise run_dir.RunDirError(path, f"its config does not build a policy ({type(err).__name__}: {err})") from None
 
     def rebuild(tree, prefix):
         leaves = []
         for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
             key = prefix + jax.tree_util.keystr(p)
-            if key not in arrays or arrays[key].shape != leaf.shape:
-                got = arrays[key].shape if key in arrays else "missing"
-                raise run_dir.RunDirError(path, f"{key}: expected shape {leaf.shape}, got {got}")
+            if key not in arrays or arrays[key].shape != leaf.shape or arrays[key].dtype.kind not in "biuf":
+                got = f"{arrays[key].dtype} {arrays[key].shape}" if key in arrays else "missing"
+                raise run_dir.RunDirError(path, f"{key}: expected shape {leaf.shape} (numbers), got {got}")
             leaves.append(arrays[key].astype(leaf.dtype))
         return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(tree), leaves)
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,14 @@ def load_amass(path: str | os.PathLike, *, skeleton: Skeleton | None = None) -> 
             raise MotionFileError(
                 path, f"NaN/inf in '{key}' in {int(bad.sum())} frame(s), first at frame {int(np.flatnonzero(bad)[0])}"
             )
+    with np.errstate(over="ignore"):  # an axis-angle vector whose length overflows has no rotation
+        huge = ~np.all(np.isfinite(np.linalg.norm(poses.reshape(num_frames, -1, 3), axis=-1)), axis=1)
+    if huge.any():
+        raise MotionFileError(
+            path,
+            f"'poses' has rotation vectors too long to be angles in {int(huge.sum())} frame(s), first at frame "
+            f"{int(np.flatnonzero(huge)[0])}",
+        )
 
     smpl = np.zeros((num_frames, 3 * NUM_BODIES))
     width = poses.shape[1] if poses.shape[1] == 72 else SMPL_BODY_WIDTH  # SMPL-H/-X: body part only
@@ -119,7 +128,10 @@ def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     if not path.is_file():
         raise MotionFileError(path, "no such file")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):
+            raise MotionFileError(path, "a single .npy array, not an AMASS .npz (written with np.save, not np.savez?)")
+        with data:
             keys = sorted(data.files)
             rate_key = next((k for k in FRAMERATE_KEYS if k in keys), None)
             missing = [k for k in ("poses", "trans") if k not in keys] + ([] if rate_key else [FRAMERATE_KEYS[0]])
@@ -129,10 +141,15 @@ def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
                     f"not an AMASS motion: missing key(s) {missing} (has {keys}); expected 'poses', "
                     f"'trans' and 'mocap_framerate' (or 'mocap_frame_rate')",
                 )
-            arrays = {k: np.asarray(data[k], dtype=np.float64) for k in ("poses", "trans", rate_key)}
+            arrays = {k: data[k] for k in ("poses", "trans", rate_key)}
+            for key, arr in arrays.items():
+                if arr.dtype.kind not in "biuf":
+                    raise MotionFileError(path, f"'{key}' has dtype {arr.dtype}, expected real numbers")
+            arrays = {k: arr.astype(np.float64) for k, arr in arrays.items()}
     except MotionFileError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+    # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown compression).
+    except (OSError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as err:
         raise MotionFileError(path, f"cannot read as .npz ({err})") from None
     return arrays["poses"], arrays["trans"], arrays[rate_key], rate_key
 

@@ -334,6 +334,10 @@ def load_bvh(
     rest_rot, _ = bvh_world_transforms(rest)
     rest_points, _ = _cmu_points(rest_rot, bvh_rest_positions(data)[None], data, bones)
     rest_m = scale * rest_points[0] @ BVH_TO_OURS.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        bone_m = np.linalg.norm(rest_m[1:] - rest_m[list(PARENTS[1:])], axis=-1)
+    if not (np.all(np.isfinite(joints_m)) and np.all(np.isfinite(bone_m))):
+        raise MotionFileError(data.path, "OFFSET or position values so large that the joint positions overflow")
     name = Path(path).stem
     return SourceMotion(
         name=name,

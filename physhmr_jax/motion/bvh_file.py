@@ -119,6 +119,8 @@ class _Tokens:
                 out.append(float(tok))
             except ValueError:
                 raise MotionFileError(self.path, f"line {line}: non-numeric value '{tok}' in {context}") from None
+            if not np.isfinite(out[-1]):
+                raise MotionFileError(self.path, f"line {line}: non-finite value '{tok}' in {context}")
         return np.array(out)
 
 
@@ -147,7 +149,7 @@ def _parse_joint(tokens: _Tokens, h: _Hierarchy, parent: int) -> None:
     if (tokens.peek() or "").upper() == "CHANNELS":
         tokens.next("CHANNELS")
         count_tok, count_line = tokens.next(f"the channel count of {where}")
-        if not count_tok.isdigit():
+        if not count_tok.isdecimal():  # not isdigit: int() refuses '²', which isdigit() accepts
             raise MotionFileError(
                 tokens.path, f"line {count_line}: channel count '{count_tok}' of {where} is not a number"
             )
@@ -288,6 +290,8 @@ def _parse_motion_header(path: Path, lines: list[str], motion_line: int) -> tupl
         raise MotionFileError(path, f"line {header[1] + 1}: frame time '{time_m.group(1)}' is not a number") from None
     if not (np.isfinite(frame_time) and frame_time > 0):
         raise MotionFileError(path, f"line {header[1] + 1}: frame time must be positive, got {frame_time}")
+    if not np.isfinite(1.0 / frame_time):
+        raise MotionFileError(path, f"line {header[1] + 1}: frame time {frame_time} s is too small (fps overflows)")
     if num_frames <= 0:
         raise MotionFileError(path, f"has zero frames ('Frames: {num_frames}')")
     return header[1] + 1, num_frames, frame_time

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -110,27 +112,42 @@ def load_clip(path: str | os.PathLike) -> Clip:
     if not path.is_file():
         raise MotionFileError(path, "no such file")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):
+            raise MotionFileError(path, "a single .npy array, not an .npz clip (written with np.save, not np.savez?)")
+        with data:
             missing = [k for k in REQUIRED_KEYS if k not in data.files]
             if missing:
                 raise MotionFileError(path, f"not a physhmr clip: missing key(s) {missing} (has {sorted(data.files)})")
-            skeleton_arr = np.asarray(data["skeleton"], dtype=np.float64)
+            skeleton_arr = _numbers(path, data, "skeleton")
             if skeleton_arr.shape != (NUM_BODIES, 3):
                 raise MotionFileError(path, f"'skeleton' has shape {skeleton_arr.shape}, expected ({NUM_BODIES}, 3)")
             clip = Clip(
                 name=str(data["name"]) if "name" in data.files else path.stem,
-                fps=float(data["fps"]),
-                root_pos_m=np.asarray(data["root_pos"], dtype=np.float64),
-                root_quat=np.asarray(data["root_quat"], dtype=np.float64),
-                dof=np.asarray(data["dof"], dtype=np.float64),
+                fps=float(_numbers(path, data, "fps", scalar=True)),
+                root_pos_m=_numbers(path, data, "root_pos"),
+                root_quat=_numbers(path, data, "root_quat"),
+                dof=_numbers(path, data, "dof"),
                 skeleton=Skeleton(skeleton_arr, name=path.stem),
                 source=str(data["source"]) if "source" in data.files else str(path),
             )
     except MotionFileError:
         raise
-    except (OSError, ValueError, EOFError) as err:
+    # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown compression).
+    except (OSError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as err:
         raise MotionFileError(path, f"cannot read as .npz ({err})") from None
     return clip.validate(path)
+
+
+def _numbers(path: Path, data, key: str, *, scalar: bool = False) -> np.ndarray:
+    """``data[key]`` as float64; a :class:`MotionFileError` for text, complex or record arrays
+    (and, with ``scalar``, for more than one number)."""
+    value = data[key]
+    if value.dtype.kind not in "biuf":
+        raise MotionFileError(path, f"'{key}' has dtype {value.dtype}, expected real numbers")
+    if scalar and value.size != 1:
+        raise MotionFileError(path, f"'{key}' must be a scalar, got shape {value.shape}")
+    return value.astype(np.float64).reshape(() if scalar else value.shape)
 
 
 def load_clips(paths: list[str | os.PathLike] | str | os.PathLike) -> list[Clip]:

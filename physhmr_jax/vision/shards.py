@@ -55,6 +55,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,8 @@ NUM_RAY_JOINTS = len(RAY_BODIES)  # 12
 _ROTATION_TOL = 1e-3
 
 REQUIRED_KEYS = ("kp2d", "conf", "K", "R_wc", "t_wc", "fps", "joint_names")
+_NUMERIC_KEYS = ("kp2d", "conf", "K", "R_wc", "t_wc", "fps", "image_size", "joints3d", "root_quat", "features",
+                 "root_6d_estimate")  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,6 +198,8 @@ class VideoSample:
         t, j = self.kp2d.shape[:2]
         if t < 1:
             raise VideoFileError(where, "sample has 0 frames")
+        if j < 1:
+            raise VideoFileError(where, "sample has 0 keypoints per frame")
         if len(self.joint_names) != j:
             raise VideoFileError(where, f"'joint_names' has {len(self.joint_names)} names but 'kp2d' has {j} joints")
         if len(set(self.joint_names)) != j:
@@ -328,13 +334,20 @@ def load_sample(path: str | os.PathLike, *, load_frames: bool = True) -> VideoSa
         return str(data[key]) if key in data.files else ""
 
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):
+            raise VideoFileError(path, "a single .npy array, not an .npz shard (written with np.save, not np.savez?)")
+        with data:
             missing = [k for k in REQUIRED_KEYS if k not in data.files]
             if missing:
                 raise VideoFileError(
                     path, f"not a video sample shard: missing key(s) {missing} (has {sorted(data.files)})"
                 )
-            fps = np.asarray(data["fps"])
+            numbers = {k: data[k] for k in _NUMERIC_KEYS if k in data.files}
+            for key, arr in numbers.items():
+                if arr.dtype.kind not in "biuf":
+                    raise VideoFileError(path, f"'{key}' has dtype {arr.dtype}, expected real numbers")
+            fps = numbers["fps"]
             if fps.size != 1:
                 raise VideoFileError(path, f"'fps' must be a scalar, got shape {fps.shape}")
             names = np.asarray(data["joint_names"])
@@ -344,28 +357,30 @@ def load_sample(path: str | os.PathLike, *, load_frames: bool = True) -> VideoSa
             if "import_report" in data.files:
                 try:
                     report = json.loads(str(data["import_report"]))
-                except json.JSONDecodeError as err:
+                except (json.JSONDecodeError, RecursionError) as err:
                     raise VideoFileError(path, f"'import_report' is not valid JSON ({err})") from None
             image_size = None
-            if "image_size" in data.files:
-                size = np.asarray(data["image_size"])
+            if "image_size" in numbers:
+                size = numbers["image_size"]
                 if size.shape != (2,):
                     raise VideoFileError(path, f"'image_size' has shape {size.shape}, expected (2,) (width, height)")
+                if not np.isfinite(size).all():
+                    raise VideoFileError(path, f"'image_size' has NaN/inf: {size.tolist()}")
                 image_size = (int(size[0]), int(size[1]))
             sample = VideoSample(
-                kp2d=data["kp2d"],
-                conf=data["conf"],
-                K=data["K"],
-                R_wc=data["R_wc"],
-                t_wc=data["t_wc"],
+                kp2d=numbers["kp2d"],
+                conf=numbers["conf"],
+                K=numbers["K"],
+                R_wc=numbers["R_wc"],
+                t_wc=numbers["t_wc"],
                 fps=float(fps.reshape(())),
                 joint_names=tuple(names.tolist()),
                 frames=data["frames"] if (load_frames and "frames" in data.files) else None,
                 image_size=image_size,
-                joints3d=data["joints3d"] if "joints3d" in data.files else None,
-                root_quat=data["root_quat"] if "root_quat" in data.files else None,
-                features=data["features"] if "features" in data.files else None,
-                root_6d_estimate=data["root_6d_estimate"] if "root_6d_estimate" in data.files else None,
+                joints3d=numbers.get("joints3d"),
+                root_quat=numbers.get("root_quat"),
+                features=numbers.get("features"),
+                root_6d_estimate=numbers.get("root_6d_estimate"),
                 motion_name=text(data, "motion_name"),
                 motion_source=text(data, "motion_source"),
                 camera_id=text(data, "camera_id"),
@@ -375,7 +390,8 @@ def load_sample(path: str | os.PathLike, *, load_frames: bool = True) -> VideoSa
             )
     except VideoFileError:
         raise
-    except (OSError, ValueError, EOFError) as err:
+    # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown compression).
+    except (OSError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as err:
         raise VideoFileError(path, f"cannot read as .npz ({err})") from None
     return sample.validate(path)
 

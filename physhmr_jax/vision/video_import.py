@@ -46,9 +46,10 @@ Irregularities: documented, counted in ``sample.import_report``, never silent
   in ``conf_clipped``. A keypoint with confidence > 0 but non-finite x/y is dropped (conf
   0), counted in ``joints_nonfinite``.
 * Errors (:class:`~physhmr_jax.vision.shards.VideoFileError`, naming the file and the
-  problem): an empty file, malformed JSON, an empty list, a wrong keypoint count, a
-  non-integer frame number, a frame number below ``first_frame_id`` or beyond the frame
-  count of the given frames, duplicate OpenPose frame numbers, no person in any frame,
+  problem): an empty file, malformed JSON (or JSON nested too deeply), an empty list, a
+  wrong keypoint count, a non-integer frame number, a frame number below
+  ``first_frame_id`` or beyond the frame count of the given frames (or ``MAX_FRAMES`` or
+  more frames after it), duplicate OpenPose frame numbers, no person in any frame,
   unreadable frames, and frames of different sizes.
 
 When any of these counts is non-zero, or when a default had to be guessed (field of view,
@@ -93,6 +94,7 @@ from physhmr_jax.vision.video_frames import read_frames
 
 DEFAULT_FOV_DEG = 60.0
 DEFAULT_FPS = 30.0
+MAX_FRAMES = 1_000_000  # 9 hours at 30 fps; a larger frame number is a numbering error, not a video
 _OPENPOSE_FILE_RE = re.compile(r"(\d+)_keypoints\.json$")
 
 
@@ -121,6 +123,8 @@ def _read_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise VideoFileError(path, f"malformed JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+    except RecursionError:
+        raise VideoFileError(path, "JSON nested too deeply to read") from None
 
 
 def _as_int(value: Any) -> int | None:
@@ -367,8 +371,13 @@ def import_video(
         found = sorted({p.track_id for ps in by_number.values() for p in ps if p.track_id is not None})
         raise VideoFileError(keypoints_path, f"track id {person} appears in no frame (track ids present: {found})")
 
-    frames, video_fps = (None, None) if frames_path is None else read_frames(frames_path)
     num_frames = highest - first_frame_id + 1
+    if num_frames > MAX_FRAMES:
+        raise VideoFileError(
+            keypoints_path,
+            f"frame number {highest} means {num_frames} frames, more than {MAX_FRAMES} (a numbering error?)",
+        )
+    frames, video_fps = (None, None) if frames_path is None else read_frames(frames_path)
     if frames is not None:
         if num_frames > len(frames):
             raise VideoFileError(
