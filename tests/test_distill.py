@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_ppo import _toy_config, _ToyEnv
+from toy_env import ToyEnv, toy_config
 
 from physhmr_jax.agents import losses, ppo
 from physhmr_jax.agents import metric_names as names
@@ -35,8 +35,8 @@ def _run(env, config, teacher, iterations, seed=0):
 def test_a_frozen_copy_of_the_student_as_teacher_gives_zero_loss():
     """Teacher = the student's initial policy: the labels equal its mean actions, the
     distillation loss and the policy's gradient are 0."""
-    env = _ToyEnv()
-    config = _toy_config(num_seeds=1, kin_weight=BC_ONLY)
+    env = ToyEnv()
+    config = toy_config(num_seeds=1, kin_weight=BC_ONLY)
     start = ppo.make_algorithm(env, config, teacher=_expert).init(jax.random.PRNGKey(0))
     networks = ppo.make_networks(env, config)
 
@@ -62,8 +62,8 @@ def test_a_frozen_copy_of_the_student_as_teacher_gives_zero_loss():
 
 
 def test_behaviour_cloning_halves_the_action_error():
-    env = _ToyEnv()
-    _, history = _run(env, _toy_config(num_seeds=1, kin_weight=BC_ONLY, learning_rate=1e-2), _expert, 15)
+    env = ToyEnv()
+    _, history = _run(env, toy_config(num_seeds=1, kin_weight=BC_ONLY, learning_rate=1e-2), _expert, 15)
     errors = [m[names.TEACHER_ACTION_MSE] for m in history]
     assert errors[-1] < 0.5 * errors[0], errors
 
@@ -72,17 +72,17 @@ def test_behaviour_cloning_ignores_the_reward_and_mixed_mode_does_not():
     """BC only: the policy learns from the teacher alone, so another reward leaves it bitwise
     the same; with kin_weight 0.1 the PPO term is back and the policies part."""
 
-    class ScaledReward(_ToyEnv):
+    class ScaledReward(ToyEnv):
         def step(self, state, action, motion_lib):
             next_state = super().step(state, action, motion_lib)
             return next_state.replace(reward=10.0 * next_state.reward - 3.0)
 
-    bc = _toy_config(num_seeds=1, kin_weight=BC_ONLY)
-    a, _ = _run(_ToyEnv(), bc, _expert, 3)
+    bc = toy_config(num_seeds=1, kin_weight=BC_ONLY)
+    a, _ = _run(ToyEnv(), bc, _expert, 3)
     b, _ = _run(ScaledReward(), bc, _expert, 3)
     chex.assert_trees_all_equal(a.params["policy"], b.params["policy"])
-    mixed = _toy_config(num_seeds=1, kin_weight=0.1)
-    c, history = _run(_ToyEnv(), mixed, _expert, 3)
+    mixed = toy_config(num_seeds=1, kin_weight=0.1)
+    c, history = _run(ToyEnv(), mixed, _expert, 3)
     d, _ = _run(ScaledReward(), mixed, _expert, 3)
     diff = jax.tree.map(lambda x, y: float(jnp.abs(x - y).max()), c.params["policy"], d.params["policy"])
     assert max(jax.tree.leaves(diff)) > 1e-4
@@ -91,4 +91,4 @@ def test_behaviour_cloning_ignores_the_reward_and_mixed_mode_does_not():
 
 def test_kin_weight_needs_a_teacher():
     with pytest.raises(ValueError, match="kin_weight"):
-        ppo.make_algorithm(_ToyEnv(), _toy_config(kin_weight=0.1))
+        ppo.make_algorithm(ToyEnv(), toy_config(kin_weight=0.1))

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from distributed_check import humanoid_case, make_trainer
-from toy_env import ToyEnv
+from toy_env import ToyEnv, toy_config
 
 from physhmr_jax.agents import acting, losses, networks, ppo, runner, sharding
 from physhmr_jax.agents import metric_names as names
@@ -208,24 +208,9 @@ def test_kl_adaptive_learning_rate_by_hand():
 # A toy env with the ImitationEnv contract: compiles in seconds.
 
 
-def _toy_config(**overrides):
-    settings = dict(
-        num_envs=16,
-        horizon=16,
-        minibatch_size=64,
-        num_epochs=4,
-        policy_hidden=(32,),
-        value_hidden=(32,),
-        learning_rate=3e-3,
-        num_seeds=2,
-    )
-    settings.update(overrides)
-    return ppo.get_config("smoke", **settings)
-
-
 def _toy_reward(env, training_state, env_state, key, *, deterministic):
     """Mean reward per step of 32 steps of ``training_state``'s policy (the one rollout)."""
-    config = _toy_config()
+    config = toy_config()
     nets = ppo.make_networks(env, config)
     policy = acting.make_policy(
         nets, training_state.params, training_state.normalizer_params, deterministic=deterministic
@@ -236,7 +221,7 @@ def _toy_reward(env, training_state, env_state, key, *, deterministic):
 
 def test_driver_trains_vmapped_seeds_on_toy_task():
     # Wider exploration than PHC's sigma = 0.055 makes the toy learn in a few iterations.
-    env, config = ToyEnv(), _toy_config(log_std_init=-1.0, learning_rate=1e-2)
+    env, config = ToyEnv(), toy_config(log_std_init=-1.0, learning_rate=1e-2)
     algorithm = ppo.make_algorithm(env, config)
     trainer = runner.Trainer(algorithm, num_seeds=config.num_seeds)
     num_iterations = 40
@@ -274,7 +259,7 @@ def test_driver_trains_vmapped_seeds_on_toy_task():
 
 def test_nonfinite_transitions_are_masked_and_counted():
     env = ToyEnv(nan_on_step=3)
-    config = _toy_config(num_seeds=1)
+    config = toy_config(num_seeds=1)
     algorithm = ppo.make_algorithm(env, config)
     iteration = jax.jit(algorithm.iteration)
     training_state = algorithm.init(jax.random.PRNGKey(0))
@@ -299,7 +284,7 @@ def test_nonfinite_transitions_are_masked_and_counted():
 def test_kl_adaptive_rate_moves_inside_the_iteration():
     """The adapted rate lives in the optimiser state: it changes with no recompilation."""
     env = ToyEnv()
-    config = _toy_config(num_seeds=1, learning_rate_schedule="kl_adaptive", kl_target=1e-6, learning_rate=1e-3)
+    config = toy_config(num_seeds=1, learning_rate_schedule="kl_adaptive", kl_target=1e-6, learning_rate=1e-3)
     algorithm = ppo.make_algorithm(env, config)
     iteration = jax.jit(algorithm.iteration)
     training_state = algorithm.init(jax.random.PRNGKey(0))
@@ -317,7 +302,7 @@ def test_kl_adaptive_rate_moves_inside_the_iteration():
 def test_linear_rate_follows_env_steps_inside_the_iteration():
     """Each iteration trains at the rate of the env steps before it, then holds the final."""
     env = ToyEnv()
-    config = _toy_config(
+    config = toy_config(
         num_seeds=1, learning_rate_schedule="linear", learning_rate=1e-3, learning_rate_final=1e-4,
         learning_rate_decay_env_steps=2 * 16 * 16,  # two iterations of 16 envs x 16 steps
     )  # fmt: skip
@@ -333,7 +318,7 @@ def test_linear_rate_follows_env_steps_inside_the_iteration():
     np.testing.assert_allclose(used, [1e-3, 5.5e-4, 1e-4, 1e-4], rtol=1e-5)
     assert iteration._cache_size() == 1
     with pytest.raises(ValueError, match="learning_rate_decay_env_steps"):
-        ppo.make_algorithm(env, _toy_config(learning_rate_schedule="linear", learning_rate_decay_env_steps=0))
+        ppo.make_algorithm(env, toy_config(learning_rate_schedule="linear", learning_rate_decay_env_steps=0))
 
 
 # ------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from physhmr_jax.agents import ppo
+
 
 @struct.dataclass
 class ToyState:
@@ -82,3 +84,19 @@ class ToyEnv:
             key=key,
             metrics={"distance_m": distance},
         )
+
+
+def toy_config(**overrides):
+    """The smoke PPO preset sized for the toy env (16 envs x 16 steps, 4 minibatches)."""
+    settings = dict(
+        num_envs=16,
+        horizon=16,
+        minibatch_size=64,
+        num_epochs=4,
+        policy_hidden=(32,),
+        value_hidden=(32,),
+        learning_rate=3e-3,
+        num_seeds=2,
+    )
+    settings.update(overrides)
+    return ppo.get_config("smoke", **settings)

@@ -15,6 +15,7 @@ caller never has to remember which observations were already normalised.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,7 +36,7 @@ ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
 }
 # Name of the policy's output layer (``zero_mean_policy`` in ``ppo.py`` zeroes it).
 MEAN_HEAD = "mean_head"
-_LOG_2PI = float(jnp.log(2.0 * jnp.pi))
+_LOG_2PI = math.log(2.0 * math.pi)  # a Python float: importing this module starts no JAX backend
 
 
 class MLP(nn.Module):

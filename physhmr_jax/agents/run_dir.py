@@ -99,6 +99,19 @@ def _json_default(x):
 # Metrics: CSV + TensorBoard + PNG.
 
 
+def metric_rows(
+    iteration: int, env_steps: float, wall_time_s: float, metrics: Mapping[str, np.ndarray]
+) -> list[dict[str, float]]:
+    """One iteration's rows, one per seed: ``metrics`` maps names to [S] per-seed values."""
+    num_seeds = len(next(iter(metrics.values())))
+    rows = []
+    for seed in range(num_seeds):
+        row = {"iteration": iteration, "seed": seed, "env_steps": float(env_steps), "wall_time_s": wall_time_s}
+        row.update({name: float(np.asarray(v)[seed]) for name, v in metrics.items()})
+        rows.append(row)
+    return rows
+
+
 class MetricsLog:
     """Appends per-seed metrics to ``metrics.csv`` and seed means to TensorBoard.
 
@@ -155,12 +168,7 @@ class MetricsLog:
         A metric logged only at some iterations (an evaluation every N) adds its column
         when it first appears; other rows leave it empty (NaN when read back).
         """
-        num_seeds = len(next(iter(metrics.values())))
-        new_rows = []
-        for seed in range(num_seeds):
-            row = {"iteration": iteration, "seed": seed, "env_steps": float(env_steps), "wall_time_s": wall_time_s}
-            row.update({name: float(np.asarray(v)[seed]) for name, v in metrics.items()})
-            new_rows.append(row)
+        new_rows = metric_rows(iteration, env_steps, wall_time_s, metrics)
         if self._columns is None:
             self._columns = list(new_rows[0])
             self._rows = []
@@ -393,6 +401,7 @@ __all__ = [
     "MetricsLog",
     "RunDirError",
     "load_config",
+    "metric_rows",
     "plot_curves",
     "read_metrics",
     "save_config",

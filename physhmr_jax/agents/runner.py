@@ -19,6 +19,12 @@ second and the ETA, logs every iteration, saves an orbax checkpoint every
 every array the next iteration reads (networks, optimiser, observation statistics, the
 environments mid-episode and the PRNG keys), so 2 + 2 iterations equal 4
 (``tests/test_ppo.py::test_resume_continues_exactly``).
+
+Multi-process (after :func:`sharding.initialize_distributed`), every process runs the same
+loop on the global mesh: all of them save and restore the checkpoints together (orbax
+writes each process's shards and synchronises them), while process 0 alone writes
+``metrics.csv``, TensorBoard and ``curves.png`` and shows the progress bar; the others
+keep the same rows in memory (``tests/test_multihost.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from jax.sharding import Mesh
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents import sharding
 from physhmr_jax.agents.ppo import Algorithm
-from physhmr_jax.agents.run_dir import Checkpoints, MetricsLog, RunDirError
+from physhmr_jax.agents.run_dir import Checkpoints, MetricsLog, RunDirError, metric_rows
 
 SEED_DIM = 0  # leading axis of every loop-state leaf
 ENV_DIM = 1  # environment axis of env-state leaves, split over devices
@@ -169,7 +175,9 @@ def _restore_latest(checkpoints: Checkpoints, trainer: Trainer, env_data: Any) -
     complete one that fails to restore is removed, with a warning, for the one before it
     (so that the resumed run writes that iteration's checkpoint again).
     """
-    checkpoints.discard_partial()
+    if sharding.is_main_process():
+        checkpoints.discard_partial()
+    sharding.barrier("runner:discard_partial")  # no process restores while process 0 cleans up
     abstract = _checkpoint_items(trainer.abstract_state(env_data))
     for iteration in reversed(checkpoints.iterations()):
         try:
@@ -190,8 +198,27 @@ def _restore_latest(checkpoints: Checkpoints, trainer: Trainer, env_data: Any) -
     return None
 
 
-def _is_main_process() -> bool:
-    return jax.process_index() == 0
+class _RowsInMemory:
+    """The metrics log of a process other than 0 in a multi-process run: the same rows as
+    :class:`MetricsLog` (the metrics are replicated, so every process has them), kept in
+    memory only; process 0 alone writes ``metrics.csv``, TensorBoard and ``curves.png``.
+    On resume it holds this session's rows only (process 0's log re-reads the CSV)."""
+
+    def __init__(self):
+        self._rows: list[dict[str, float]] = []
+
+    @property
+    def rows(self) -> list[dict[str, float]]:
+        return list(self._rows)
+
+    def write(self, iteration: int, env_steps: float, wall_time_s: float, metrics: Mapping[str, np.ndarray]) -> None:
+        self._rows.extend(metric_rows(iteration, env_steps, wall_time_s, metrics))
+
+    def plot(self) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
 
 
 def run_training(
@@ -243,10 +270,15 @@ def run_training(
         start_iteration, wall_offset_s = 0, 0.0
         loop_state = trainer.init(jax.random.PRNGKey(seed), env_data)
 
-    log = MetricsLog(
-        run_dir, resume_iteration=start_iteration if resume else None, tensorboard=tensorboard, panels=curve_panels
-    )
-    main = _is_main_process()
+    main = sharding.is_main_process()
+    log = (
+        MetricsLog(
+            run_dir, resume_iteration=start_iteration if resume else None, tensorboard=tensorboard,
+            panels=curve_panels,
+        )
+        if main
+        else _RowsInMemory()
+    )  # fmt: skip
     bar = tqdm(
         total=num_iterations, initial=start_iteration, desc="train", unit="it", disable=not (progress and main),
         dynamic_ncols=True,
@@ -274,10 +306,9 @@ def run_training(
                 steady_since = (now, iteration)
             env_steps = float(np.asarray(metrics[names.ENV_STEPS])[0])
             wall = wall_offset_s + now - start
-            if main:
-                log.write(iteration, env_steps, wall, metrics)
-                if iteration % plot_every == 0:
-                    log.plot()
+            log.write(iteration, env_steps, wall, metrics)
+            if main and iteration % plot_every == 0:
+                log.plot()
             if on_iteration is not None:
                 on_iteration(iteration, metrics)
             elapsed, done = now - steady_since[0], iteration - steady_since[1]

@@ -14,9 +14,14 @@ devices computes the same numbers as one device with the same global batch, up t
 order of floating-point sums (``tests/test_ppo.py::test_four_devices_match_one_device`` checks 4 forced host devices
 against 1).
 
-Multi-host (TPU pods, several GPU nodes): call :func:`initialize_distributed` first in
-every process; ``jax.devices()`` is then the global device list and the same mesh spans
-all hosts.
+Multi-host (TPU pods, several GPU nodes): every process runs the same program and calls
+:func:`initialize_distributed` first, before anything starts JAX's backend;
+``jax.devices()`` is then the global device list and the same mesh spans all hosts (each
+process steps the environments on its own devices). Parameters and metrics are
+replicated, so every process reads them locally (:func:`to_host`); process 0 alone
+writes logs and plots (:func:`is_main_process`); checkpoints are written by every process
+together (orbax, each its own shards). ``tests/test_multihost.py`` checks that 2 processes
+of 2 CPU devices compute what 1 process of 4 does (``docs/scaling.md``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 BATCH_AXIS = "batch"
@@ -86,22 +92,43 @@ def replicated_shardings(tree: Any, mesh: Mesh) -> Any:
 
 
 def to_host(tree: Any) -> Any:
-    """Fetch a pytree of replicated (or fully addressable) arrays as numpy, multi-host safe."""
+    """Fetch a pytree of arrays as numpy (global values), multi-host safe.
+
+    In a multi-process run a replicated array (parameters, metrics) is read from this
+    process's first copy; an array split over several processes' devices (the
+    environments) is gathered (``multihost_utils.process_allgather``), a collective:
+    every process must fetch it at the same point of the program.
+    """
 
     def fetch(x):
-        if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        if not isinstance(x, jax.Array) or x.is_fully_addressable:
+            return np.asarray(x)
+        if x.sharding.is_fully_replicated:
             return np.asarray(x.addressable_data(0))
-        return np.asarray(x)
+        return np.asarray(multihost_utils.process_allgather(x, tiled=True))
 
     return jax.tree.map(fetch, tree)
 
 
+def is_main_process() -> bool:
+    """Process 0 of a multi-process run (the one that writes logs and plots); True alone."""
+    return jax.process_index() == 0
+
+
+def barrier(name: str) -> None:
+    """Wait until every process reaches the barrier ``name``; no-op for a single process."""
+    if jax.process_count() > 1:
+        multihost_utils.sync_global_devices(name)
+
+
 __all__ = [
     "BATCH_AXIS",
+    "barrier",
     "batch_sharded",
     "check_divisible",
     "env_shardings",
     "initialize_distributed",
+    "is_main_process",
     "make_mesh",
     "replicated",
     "replicated_shardings",

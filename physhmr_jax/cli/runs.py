@@ -64,10 +64,13 @@ def _parse_override(text: str) -> tuple[str, object]:
 
 def cmd_train_expert(args) -> int:
     from physhmr_jax.agents import sharding
+
+    # First: importing the trainer's modules starts JAX's backend, after which a process
+    # can no longer join a multi-process run.
+    sharding.initialize_distributed(args.coordinator, args.num_processes, args.process_id)
     from physhmr_jax.expert import config as expert_config
     from physhmr_jax.expert.train import train_expert
 
-    sharding.initialize_distributed(args.coordinator, args.num_processes, args.process_id)
     config = expert_config.default_config(args.preset)
     if args.motions is not None:
         config.motions.path = args.motions
@@ -95,15 +98,20 @@ def _apply_run_arguments(config, args):
 
 def _train(train_fn, config, args) -> int:
     """Run ``train_fn`` (``train_expert`` / ``train_student``); print its JSON summary, or on a
-    signal the checkpointed iteration (exit status 130)."""
+    signal the checkpointed iteration (exit status 130). In a multi-process run only
+    process 0 prints."""
+    from physhmr_jax.agents import sharding
+
+    main = sharding.is_main_process()
     try:
         summary = train_fn(
             config, args.out, resume=args.resume, resume_iterations=args.iterations, progress=not args.no_progress,
-            log=lambda message: print(message, file=sys.stderr),
+            log=lambda message: print(message, file=sys.stderr) if main else None,
         )  # fmt: skip
     except KeyboardInterrupt:
         return _interrupted(args.out)
-    print(json.dumps(summary, indent=2))
+    if main:
+        print(json.dumps(summary, indent=2))
     return 0
 
 
@@ -122,6 +130,9 @@ def _interrupted(out) -> int:
 
 
 def cmd_train_student(args) -> int:
+    from physhmr_jax.agents import sharding
+
+    sharding.initialize_distributed(args.coordinator, args.num_processes, args.process_id)  # first (see above)
     from physhmr_jax import config_io
     from physhmr_jax.student import config as student_config
     from physhmr_jax.student.train import train_student
@@ -217,6 +228,9 @@ def _add_run_arguments(p: argparse.ArgumentParser, *, set_example: str) -> None:
                    help=f"override any config entry, e.g. {set_example} (repeatable)")  # fmt: skip
     p.add_argument("--resume", action="store_true", help="continue from the run directory's latest checkpoint")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--coordinator", default=None, help="multi-host: coordinator HOST:PORT")
+    p.add_argument("--num-processes", type=positive_int, default=None, help="multi-host: number of processes")
+    p.add_argument("--process-id", type=nonnegative_int, default=None, help="multi-host: this process's index")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -267,9 +281,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--motions", default=None, help="clip .npz folder (physhmr motion import) or 'procedural' (default)")
     p.add_argument("--skeleton", choices=("mean", "first"), default="mean", help="the body every clip is played on")
     _add_run_arguments(p, set_example="ppo.learning_rate=1e-4")
-    p.add_argument("--coordinator", default=None, help="multi-host: coordinator HOST:PORT")
-    p.add_argument("--num-processes", type=positive_int, default=None, help="multi-host: number of processes")
-    p.add_argument("--process-id", type=nonnegative_int, default=None, help="multi-host: this process's index")
     p.set_defaults(fn=cmd_train_expert)
 
     p = train.add_parser("student", help="the vision policy distilled from an expert (DAgger) or fine-tuned")
