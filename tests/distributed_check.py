@@ -27,16 +27,16 @@ CLIP_FRAMES = 301  # 10 s
 WALK_SPEED_M_S = 0.1
 
 
-def standing_clip():
-    """The standing pose for 10 s while the root glides forward at 0.1 m/s."""
+def standing_clip(num_frames: int = CLIP_FRAMES):
+    """The standing pose (10 s by default) while the root glides forward at 0.1 m/s."""
     from physhmr_jax.humanoid.skeleton import mean_skeleton, standing_dof
     from physhmr_jax.motion.clip import Clip
     from physhmr_jax.motion.retarget import ground_clip
 
-    t = np.arange(CLIP_FRAMES) / FPS
+    t = np.arange(num_frames) / FPS
     root_pos = np.array([0.0, 0.0, 0.9]) + WALK_SPEED_M_S * t[:, None] * np.array([1.0, 0.0, 0.0])
-    root_quat = np.tile([1.0, 0.0, 0.0, 0.0], (CLIP_FRAMES, 1))
-    dof = np.tile(standing_dof(), (CLIP_FRAMES, 1))
+    root_quat = np.tile([1.0, 0.0, 0.0, 0.0], (num_frames, 1))
+    dof = np.tile(standing_dof(), (num_frames, 1))
     return ground_clip(Clip("stand_glide", FPS, root_pos, root_quat, dof, mean_skeleton()))
 
 
@@ -52,11 +52,13 @@ def humanoid_case():
     return env, build_motion_lib([standing_clip()]), ppo.get_config("smoke")
 
 
-def make_trainer(env, config, mesh=None):
+def make_trainer(env, config, mesh=None, compiler_options=None):
     """The driver the expert's training runs, around PPO on ``env``."""
     from physhmr_jax.agents import ppo, runner
 
-    return runner.Trainer(ppo.make_algorithm(env, config), num_seeds=config.num_seeds, mesh=mesh)
+    return runner.Trainer(
+        ppo.make_algorithm(env, config), num_seeds=config.num_seeds, mesh=mesh, compiler_options=compiler_options
+    )
 
 
 def flat_params(params) -> dict[str, np.ndarray]:

@@ -22,7 +22,9 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     """
     motions, run = tmp_path / "motions", tmp_path / "run"
     motions.mkdir()
-    standing_clip().save(motions / "stand_glide.npz")
+    # 3 s: the evaluation plays and --video renders every frame (with 10 s, rendering
+    # 2 x 301 frames took 44 s of this test's 260 s on the 2-core CPU).
+    standing_clip(num_frames=91).save(motions / "stand_glide.npz")
     args = ["train", "expert", "--preset", "smoke", "--motions", str(motions), "--out", str(run),
             "--iterations", "3", "--checkpoint-every", "2", "--no-progress", "--set", "run.eval_every=2"]  # fmt: skip
     assert cli.main(args) == 0
@@ -55,8 +57,8 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     for key in ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm"):
         assert float(in_training[f"eval/{key}"]) == pytest.approx(result[key], rel=1e-6), key
     row = result["per_clip"][0]
-    # 10 s clip at 30 Hz: 301 frames, every one played (the plain env never resets).
-    assert row["clip"] == "stand_glide" and row["frames"] == 301
+    # 3 s clip at 30 Hz: 91 frames, every one played (the plain env never resets).
+    assert row["clip"] == "stand_glide" and row["frames"] == 91
     assert 0.0 <= result["success_rate"] <= 1.0
     for key in ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm"):
         assert np.isfinite(result[key]) and 0.0 < result[key] < 2000.0, (key, result[key])

@@ -50,23 +50,23 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     teacher, data = inputs
     run = tmp_path / "run"
     args = ["train", "student", "--teacher", str(teacher), "--data", str(data), "--preset", "smoke",
-            "--out", str(run), "--iterations", "40", "--checkpoint-every", "20", "--no-progress",
+            "--out", str(run), "--iterations", "16", "--checkpoint-every", "8", "--no-progress",
             "--set", "ppo.learning_rate=1e-3"]  # fmt: skip
     assert cli.main(args) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["iterations"] == 40 and summary["env_steps"] == 40 * 8 * 8
+    assert summary["iterations"] == 16 and summary["env_steps"] == 16 * 8 * 8
     rows = list(csv.DictReader((run / "metrics.csv").open()))
     error = [float(r[names.TEACHER_ACTION_MSE]) for r in rows]
     with capsys.disabled():
         print(f"\nMSE to the teacher's action: first iteration {error[0]:.2e}, last 5 {np.mean(error[-5:]):.2e}")
     assert np.mean(error[-5:]) < 0.5 * error[0], error
-    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["20", "40"]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["16", "8"]
     config = json.loads((run / "config.json").read_text())
     assert config["stage"] == "distill" and config["ppo"]["kin_weight"] > 1e6
     # eval student: video i in env i from frame 0 on the test split, PHC's metrics.
     assert cli.main(["eval", "student", "--run", str(run), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["split"] == "test" and result["clips"] == 2 and result["iteration"] == 40
+    assert result["split"] == "test" and result["clips"] == 2 and result["iteration"] == 16
     assert {r["clip"]: r["frames"] for r in result["per_video"]} == {"turn_test": 25, "walk_test": 40}
     assert all(np.isfinite(r["g_mpjpe_mm"]) for r in result["per_video"])
     # --init starts from the run's weights: the first iteration already acts like the teacher.

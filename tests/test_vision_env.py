@@ -86,11 +86,15 @@ def test_ground_truth_never_enters_the_observation(case):
 
 def test_video_end_truncates_and_start_modes(case):
     env, training_env, data, _, reset_to, step = case
-    # Video 1 has 20 frames: from frame 18 one step reaches frame 19, its last -> truncated.
-    inner = reset_to(jax.random.split(jax.random.PRNGKey(3), 1), data, jnp.array([1]), jnp.array([18 / FPS]))
-    nxt = step(jax.vmap(training_env.start)(inner), jnp.zeros((1, imitation.ACTION_SIZE)), data)
-    assert float(nxt.truncated[0]) == 1.0 and float(nxt.terminated[0]) == 0.0
-    assert float(nxt.metrics[vision.VIDEO_END][0]) == 1.0
+    # Video 1 has 20 frames: from frame 18 one step reaches frame 19, its last -> truncated;
+    # video 0 from frame 0 goes on. (A batch of 2, as above: the same compiled programs.)
+    keys = jax.random.split(jax.random.PRNGKey(3), 2)
+    inner = reset_to(keys, data, jnp.array([1, 0]), jnp.array([18 / FPS, 0.0]))
+    nxt = step(jax.vmap(training_env.start)(inner), jnp.zeros((2, imitation.ACTION_SIZE)), data)
+    np.testing.assert_array_equal(nxt.truncated, [1.0, 0.0])
+    np.testing.assert_array_equal(nxt.terminated, [0.0, 0.0])
+    np.testing.assert_array_equal(nxt.metrics[vision.VIDEO_END], [1.0, 0.0])
+    assert step._cache_size() == 1 and reset_to._cache_size() == 1
     with pytest.raises(ValueError, match="absolute PD targets"):
         config = vision.default_config()
         config.action_mode = "residual"

@@ -67,11 +67,22 @@ class Trainer:
       num_seeds: independent seeds trained side by side.
       mesh: device mesh (all devices by default); ``algorithm.num_envs`` (the per-seed
         global batch) must divide over it.
+      compiler_options: XLA options for the compiled iteration alone (``jax.jit``'s
+        ``compiler_options``), e.g. ``{"xla_backend_optimization_level": 2}`` where the
+        process runs with cheaper compilation for everything else (``tests/conftest.py``).
     """
 
-    def __init__(self, algorithm: Algorithm, *, num_seeds: int = 1, mesh: Mesh | None = None):
+    def __init__(
+        self,
+        algorithm: Algorithm,
+        *,
+        num_seeds: int = 1,
+        mesh: Mesh | None = None,
+        compiler_options: dict[str, Any] | None = None,
+    ):
         self.algorithm = algorithm
         self.num_seeds = num_seeds
+        self.compiler_options = compiler_options
         self.mesh = mesh if mesh is not None else sharding.make_mesh()
         sharding.check_divisible(algorithm.num_envs, self.mesh)
         self._replicated = sharding.replicated(self.mesh)
@@ -149,6 +160,7 @@ class Trainer:
                 in_shardings=(shardings, self._replicated),
                 out_shardings=(shardings, self._replicated),
                 donate_argnums=0,
+                compiler_options=self.compiler_options,
             )
         return self._compiled["step"](loop_state, env_data)
 
