@@ -8,7 +8,7 @@ import numpy as np
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.humanoid.kinematics import forward_kinematics
 from physhmr_jax.humanoid.skeleton import NUM_BODIES, Skeleton, mean_skeleton, standing_dof
-from physhmr_jax.motion.retarget import RetargetConfig, resample, retarget_many
+from physhmr_jax.motion.retarget import RetargetConfig, resample, retarget
 
 
 def _known_motion(fps=60.0, seconds=1.0, seed=0):
@@ -40,19 +40,13 @@ def test_resample_linear():
 
 
 def test_ik_recovers_joint_positions():
-    """Two motions fitted side by side (one batched solve, as ``motion import`` runs it):
-    each fit matches its own targets, so the batch does not mix the clips."""
-    sources = [_known_motion(seed=0), _known_motion(seed=1)]
-    sources[1].name = "known_1"
-    fits = retarget_many(sources, RetargetConfig())
-    assert [clip.name for clip, _ in fits] == ["known", "known_1"]
-    assert np.abs(fits[0][0].dof - fits[1][0].dof).max() > 0.1  # two different motions came back
-    for clip, report in fits:
-        assert clip.fps == 30.0 and clip.num_frames == 31
-        # Exactly reachable targets: the fit must be essentially exact.
-        assert report.joint_error_mean_mm < 2.0, report
-        assert report.joint_error_max_mm < 15.0, report
-        # Ground alignment: the lowest sole point sits on z = 0 in the 5th-percentile frame.
-        assert report.foot_penetration_max_mm < 30.0, report
-        # Hinge angles move continuously (warm start keeps one Euler branch): < 0.5 rad per frame.
-        assert np.abs(np.diff(clip.dof, axis=0)).max() < 0.5
+    source = _known_motion()
+    clip, report = retarget(source, RetargetConfig())
+    assert clip.fps == 30.0 and clip.num_frames == 31
+    # Exactly reachable targets: the fit must be essentially exact.
+    assert report.joint_error_mean_mm < 2.0, report
+    assert report.joint_error_max_mm < 15.0, report
+    # Ground alignment: the lowest sole point sits on z = 0 in the 5th-percentile frame.
+    assert report.foot_penetration_max_mm < 30.0, report
+    # Hinge angles move continuously (warm start keeps one Euler branch): < 0.5 rad per frame.
+    assert np.abs(np.diff(clip.dof, axis=0)).max() < 0.5

@@ -90,22 +90,15 @@ def cmd_motion_import(args) -> int:
     files = _expand_motion_paths(args.paths)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    quiet = args.json or not sys.stderr.isatty()
-    sources = [_load_source(path, args.scale_m) for path in tqdm(files, desc="read", unit="file", disable=quiet)]
-    # Joint positions (BVH) are fitted by IK, the clips of one length side by side; AMASS
-    # gives hinge angles directly.
-    fit = [s for s in sources if not isinstance(s, Clip)]
-    if fit and not quiet:
-        print(f"fitting {len(fit)} clip(s) by IK (batched by length)", file=sys.stderr)
-    fitted = iter(rt.retarget_many(fit))
     rows = []
-    for source in sources:
-        if isinstance(source, Clip):
+    for path in tqdm(files, desc="import", unit="clip", disable=args.json or not sys.stderr.isatty()):
+        source = _load_source(path, args.scale_m)
+        if isinstance(source, Clip):  # AMASS gives hinge angles directly: no IK needed
             clip = rt.ground_clip(source)
             rows.append(dict(name=clip.name, frames=clip.num_frames, duration_s=round(clip.duration_s, 3),
                              joint_error_mean_mm=0.0, joint_error_max_mm=0.0, **rt.foot_quality(clip)))  # fmt: skip
         else:
-            clip, report = next(fitted)
+            clip, report = rt.retarget(source)
             rows.append(dataclasses.asdict(report))
         clip.save(out / f"{clip.name}.npz")
     summary = {

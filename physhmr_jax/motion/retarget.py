@@ -123,6 +123,7 @@ def _make_solver(config: RetargetConfig):
         body_pos, _ = forward_kinematics(pose.root_pos, pose.root_quat, pose.dof, offsets)
         return jnp.sum(weights * jnp.sum((body_pos - target) ** 2, -1))
 
+    @jax.jit
     def solve_clip(rigid: _Pose, targets, weights, offsets):
         """rigid: per-frame rigid root fits with zero angles [T]; targets: [T, 24, 3]."""
         first = jax.tree.map(lambda x: x[0], rigid)
@@ -146,9 +147,7 @@ def _make_solver(config: RetargetConfig):
         fitted, _ = forward_kinematics(poses.root_pos, poses.root_quat, poses.dof, offsets)
         return poses, fitted
 
-    # Several clips of one length bucket side by side: the frames of a clip are sequential,
-    # the clips are not, and batching the small per-frame solves uses the CPU better.
-    return jax.jit(jax.vmap(solve_clip))
+    return solve_clip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,67 +165,35 @@ class RetargetReport:
 
 
 _SOLVERS: dict[RetargetConfig, object] = {}
-MAX_BATCH = 16  # clips solved side by side at most (memory grows with it, speed levels off)
-_BATCHED = ("root_pos0", "root_quat0", "targets_padded", "weights", "offsets")
 
 
 def retarget(source, config: RetargetConfig = RetargetConfig()) -> tuple[Clip, RetargetReport]:
     """Fit the humanoid (with the source's bone lengths) to ``source.joints_m``."""
-    return retarget_many([source], config)[0]
-
-
-def retarget_many(sources, config: RetargetConfig = RetargetConfig()) -> list[tuple[Clip, RetargetReport]]:
-    """:func:`retarget` of several sources, the clips of one length bucket solved side by
-    side in batches of equal size (one compilation per bucket and batch size)."""
-    if config not in _SOLVERS:
-        _SOLVERS[config] = _make_solver(config)
-    prepared = [_prepare(source, config) for source in sources]
-    results: list = [None] * len(sources)
-    buckets: dict[int, list[int]] = {}
-    for i, item in enumerate(prepared):
-        buckets.setdefault(item["padded"], []).append(i)
-    for members in buckets.values():
-        num_batches = -(-len(members) // MAX_BATCH)
-        size = -(-len(members) // num_batches)
-        for b in range(num_batches):
-            chunk = members[b * size : (b + 1) * size]
-            filled = chunk + [chunk[0]] * (size - len(chunk))  # equal batches: one compilation
-            batch = {k: jnp.asarray(np.stack([prepared[i][k] for i in filled])) for k in _BATCHED}
-            init = _Pose(
-                batch["root_pos0"], batch["root_quat0"], jnp.zeros(batch["targets_padded"].shape[:2] + (NUM_DOF,))
-            )
-            poses, fitted = _SOLVERS[config](init, batch["targets_padded"], batch["weights"], batch["offsets"])
-            poses, fitted = jax.tree.map(np.asarray, poses), np.asarray(fitted)
-            for j, i in enumerate(chunk):
-                pose = _Pose(poses.root_pos[j], poses.root_quat[j], poses.dof[j])
-                results[i] = _finish(sources[i], prepared[i], pose, fitted[j], config)
-    return results
-
-
-def _prepare(source, config: RetargetConfig) -> dict:
-    """A source's targets at the output rate, padded to its length bucket, and the rigid root."""
     targets = resample(np.asarray(source.joints_m, np.float64), source.fps, config.fps)
+    skeleton: Skeleton = source.skeleton
     num_frames = len(targets)
     padded = -(-num_frames // config.frame_bucket) * config.frame_bucket
     targets_padded = np.concatenate([targets, np.repeat(targets[-1:], padded - num_frames, axis=0)])
-    root_pos0, root_quat0 = _initial_root(targets_padded, source.skeleton)
+    root_pos0, root_quat0 = _initial_root(targets_padded, skeleton)
+    init = _Pose(jnp.asarray(root_pos0), jnp.asarray(root_quat0), jnp.zeros((padded, NUM_DOF)))
+    if config not in _SOLVERS:
+        _SOLVERS[config] = _make_solver(config)
     weights = np.asarray(getattr(source, "weights", np.ones(len(PARENTS))), np.float64)
-    return dict(targets=targets, num_frames=num_frames, padded=padded, targets_padded=targets_padded,
-                root_pos0=root_pos0, root_quat0=root_quat0, weights=weights,
-                offsets=np.asarray(source.skeleton.offsets_m, np.float64))  # fmt: skip
+    poses, fitted = _SOLVERS[config](
+        init, jnp.asarray(targets_padded), jnp.asarray(weights), jnp.asarray(skeleton.offsets_m)
+    )
+    root_pos = np.asarray(poses.root_pos, np.float64)[:num_frames]
+    root_quat = np.asarray(poses.root_quat, np.float64)[:num_frames]
+    dof = np.asarray(poses.dof, np.float64)[:num_frames]
+    err = np.linalg.norm(np.asarray(fitted)[:num_frames] - targets, axis=-1)
 
-
-def _finish(source, prepared: dict, poses: _Pose, fitted: np.ndarray, config) -> tuple[Clip, RetargetReport]:
-    """The fitted poses of one source as a grounded clip and its quality report."""
-    num_frames, targets = prepared["num_frames"], prepared["targets"]
-    err = np.linalg.norm(fitted[:num_frames] - targets, axis=-1)
     clip = Clip(
         name=source.name,
         fps=config.fps,
-        root_pos_m=np.asarray(poses.root_pos, np.float64)[:num_frames],
-        root_quat=np.asarray(poses.root_quat, np.float64)[:num_frames],
-        dof=np.asarray(poses.dof, np.float64)[:num_frames],
-        skeleton=source.skeleton,
+        root_pos_m=root_pos,
+        root_quat=root_quat,
+        dof=dof,
+        skeleton=skeleton,
         source=str(getattr(source, "path", source.name)),
     ).validate()
     clip = ground_clip(clip, config.ground_percentile)
@@ -299,5 +266,4 @@ __all__ = [
     "on_skeleton",
     "resample",
     "retarget",
-    "retarget_many",
 ]
