@@ -36,12 +36,10 @@ def pytest_configure(config):
 
 # The modules that compile MJX programs, longest first (measured in a fresh clone, 2-core
 # CPU, both workers busy): pytest-xdist (--dist loadfile) hands out files in collection
-# order, one to each worker, a second to each, then one whenever a worker is down to one,
-# so starting these first keeps both workers busy to the end. test_humanoid.py (35 s) goes
-# second, before test_import.py on the same worker: its PD-hold program is the one the
-# import's hold test runs, so that one reads it from the persistent cache.
-_LONGEST_FIRST = ("test_ppo.py", "test_humanoid.py", "test_student.py", "test_import.py", "test_expert_cli.py",
-                  "test_imitation_env.py", "test_vision_env.py", "test_crash_safety.py", "test_retarget.py",
+# order, two per worker and then one whenever a worker is down to one, so starting these
+# first keeps both workers busy to the end.
+_LONGEST_FIRST = ("test_ppo.py", "test_student.py", "test_expert_cli.py", "test_import.py", "test_imitation_env.py",
+                  "test_vision_env.py", "test_crash_safety.py", "test_retarget.py", "test_humanoid.py",
                   "test_multihost.py", "test_demo.py", "test_video_lib.py", "test_fuzz_loaders.py",
                   "test_distill.py")  # fmt: skip
 
