@@ -4,9 +4,10 @@
 # reference (the expert's recipe, `cpu` preset), against residual + a KL-adaptive rate, against
 # residual with horizon 16 (more updates per sample) and a linear learning-rate decay, and that
 # with the training termination distance at 0.5 m, horizon 16 with a fixed rate of 1e-4,
-# that with 3 future reference frames in the observation, and horizon 16 at 3e-5; each with
-# 2 seeds vmapped in one program, 128 envs per seed, evaluated every 10 iterations on every
-# clip from its first frame. Then one figure and one table at equal env steps
+# that with 3 future reference frames in the observation, horizon 16 at 3e-5, and horizon 16
+# at 1e-4 with 512 envs per seed; each with 2 seeds vmapped in one program, 128 envs per seed
+# (the last: 512), evaluated every 10 iterations (the last: every 3) on every clip from its
+# first frame. Then one figure and one table at equal env steps
 # (docs/expert.md). Run from the repository root after `make motions-cmu`:
 #
 #   bash experiments/expert_recipes.sh [ENV_STEPS_PER_SEED]     # default 307,200 (75 iterations)
