@@ -112,7 +112,8 @@ def test_sizes_and_config(env):
 
 def test_action_modes_absolute_and_residual(env, lib, batched):
     """Absolute (PHC): target = clip(a, -1, 1) * scale; residual: target = reference dof at
-    t + dt + clip(a, -1, 1) * 0.5 * scale; both clipped to the joint ranges."""
+    t + dt (+ target_lead_s x its velocity) + clip(a, -1, 1) * 0.5 * scale; both clipped to
+    the joint ranges."""
     low, high = (np.asarray(x) for x in mjcf.joint_ranges_rad().T)
     scale = env.action_scale
     residual = imitation.ImitationEnv(env.humanoid, _config(action_mode="residual"))
@@ -131,6 +132,12 @@ def test_action_modes_absolute_and_residual(env, lib, batched):
     np.testing.assert_allclose(
         targets(states, 3.0 * jnp.ones_like(zero), lib), np.clip(ref_dof + 0.5 * scale, low, high), atol=1e-6
     )
+    # A velocity lead moves the residual offset along the reference dof velocity.
+    led = imitation.ImitationEnv(env.humanoid, _config(action_mode="residual", target_lead_s=0.2))
+    ref_vel = np.asarray(lib.state_at(states.clip_id, states.time_s + env.dt).dof_vel)
+    assert np.abs(ref_vel).max() > 0.5  # the lead is visible
+    led_targets = jax.jit(jax.vmap(led.targets, in_axes=(0, 0, None)))(states, zero, lib)
+    np.testing.assert_allclose(led_targets, np.clip(ref_dof + 0.2 * ref_vel, low, high), atol=1e-5)
     # The inverse maps in-range targets back to actions.
     mid = np.clip(ref_dof + 0.1, low, high)
     action = residual.targets_to_action(jnp.asarray(mid), jnp.asarray(ref_dof))

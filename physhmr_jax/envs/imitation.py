@@ -93,12 +93,18 @@ def default_config() -> ml_collections.ConfigDict:
             # What an action means (:meth:`ImitationEnv.action_to_targets`), both clipped to
             # the joint range:
             #   "absolute" (PHC): PD target = clip(action, -1, 1) * action_scale;
-            #   "residual": PD target = reference dof at the step's target time t + dt
-            #     + clip(action, -1, 1) * residual_scale * action_scale.
+            #   "residual": PD target = residual offset + clip(action, -1, 1) * residual_scale
+            #     * action_scale, the offset being the reference dof at the step's target time
+            #     t + dt plus target_lead_s times the reference dof velocity there.
             # action_scale of the 3 hinges of a body = min(factor * max |limit| over the
             # body's hinges, max_rad) (PHC ``_build_pd_action_offset_scale``, offset 0).
             "action_mode": "absolute",
             "residual_scale": 0.5,
+            # Velocity lead of the residual offset (s): the PD servo lags its target, so a
+            # target ahead along the reference velocity holds the reference longer (zero
+            # actions on the CMU walks: 24-26 frames to PHC's failure at 0, 46-48 at 0.2;
+            # docs/expert.md). 0 = PHC-like residual about the reference pose.
+            "target_lead_s": 0.0,
             "action_scale_factor": 1.2,
             "action_scale_max_rad": float(np.pi),
             "clip_actions": True,
@@ -267,36 +273,41 @@ class ImitationEnv:
     # ----------------------------------------------------------------------------------
     # Actions.
 
-    def _action_offset_scale(self, ref_dof: Array) -> tuple[Array, Array]:
+    def residual_offset(self, ref: MotionState) -> Array:
+        """[69] what a zero residual action targets for the reference frame ``ref`` (the
+        step's target frame, t + dt): its dof plus ``target_lead_s`` times its dof velocity."""
+        return ref.dof + self.config.target_lead_s * ref.dof_vel
+
+    def _action_offset_scale(self, residual_offset: Array) -> tuple[Array, Array]:
         """(offset [69], scale [69]) of the affine map action -> PD target (``action_mode``)."""
         mode = self.config.action_mode
         if mode == "absolute":
-            return jnp.zeros_like(ref_dof), self._action_scale
+            return jnp.zeros_like(residual_offset), self._action_scale
         if mode == "residual":
-            return ref_dof, self.config.residual_scale * self._action_scale
+            return residual_offset, self.config.residual_scale * self._action_scale
         raise ConfigError(f"env.action_mode must be 'absolute' or 'residual', not {mode!r}")
 
-    def action_to_targets(self, action: Array, ref_dof: Array) -> Array:
+    def action_to_targets(self, action: Array, residual_offset: Array) -> Array:
         """[69] action -> [69] PD targets (radians) within the joint ranges.
 
-        ``ref_dof`` [69] is the reference's dof at the step's target time t + dt (read only
-        in ``residual`` mode). The targets are absolute in both modes: they are what a
-        student imitating this policy is taught.
+        ``residual_offset`` [69] is :meth:`residual_offset` of the reference at the step's
+        target time t + dt (read only in ``residual`` mode). The targets are absolute in
+        both modes: they are what a student imitating this policy is taught.
         """
         if self.config.clip_actions:
             action = jnp.clip(action, -1.0, 1.0)
-        offset, scale = self._action_offset_scale(ref_dof)
+        offset, scale = self._action_offset_scale(residual_offset)
         return jnp.clip(offset + action * scale, self._target_low, self._target_high)
 
-    def targets_to_action(self, targets: Array, ref_dof: Array) -> Array:
+    def targets_to_action(self, targets: Array, residual_offset: Array) -> Array:
         """Inverse of :meth:`action_to_targets` for targets inside the joint ranges."""
-        offset, scale = self._action_offset_scale(ref_dof)
+        offset, scale = self._action_offset_scale(residual_offset)
         return (targets - offset) / scale
 
     def targets(self, state: EnvState, action: Array, motion_lib: MotionLib) -> Array:
         """[69] PD targets ``step`` holds for ``action`` in ``state`` (absolute, radians)."""
-        ref_dof = motion_lib.state_at(state.clip_id, state.time_s + self.dt).dof
-        return self.action_to_targets(action, ref_dof)
+        ref = motion_lib.state_at(state.clip_id, state.time_s + self.dt)
+        return self.action_to_targets(action, self.residual_offset(ref))
 
     # ----------------------------------------------------------------------------------
     # Reset.
@@ -359,7 +370,7 @@ class ImitationEnv:
         """One 30 Hz control step (no reset: see :mod:`physhmr_jax.envs.wrappers`)."""
         time_s = state.time_s + self.dt
         ref = motion_lib.state_at(state.clip_id, time_s)  # the step's target frame
-        targets = self.action_to_targets(action, ref.dof)
+        targets = self.action_to_targets(action, self.residual_offset(ref))
         data = pd_step(self._model, state.data, targets, self._substeps)
         data = refresh_body_kinematics(self._model, data)
         body = body_kinematics(data)  # once per step: rewards and observation read it

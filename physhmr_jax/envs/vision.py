@@ -23,7 +23,8 @@ and checks the observation is unchanged).
 
 For distillation the state also carries what the expert would see and need, computed from
 the same step: ``teacher_obs`` (the privileged imitation observation) and
-``reference_dof_next`` (the reference dof at t + dt, the offset of residual actions).
+``residual_offset_next`` (what a residual teacher's zero action targets at t + dt: the
+reference dof, led along its velocity by the teacher's ``target_lead_s``).
 These are fields of the state, never of ``obs``.
 """
 
@@ -82,7 +83,7 @@ class VisionState(EnvState):
 
     video_id: Array = None  # [] int32
     teacher_obs: Array = None  # [934 by default] the expert's privileged observation
-    reference_dof_next: Array = None  # [69] reference dof at t + dt (residual teachers' offset)
+    residual_offset_next: Array = None  # [69] residual offset at t + dt (the teacher's, by its config)
 
 
 class VisionEnv:
@@ -134,7 +135,7 @@ class VisionEnv:
             **{f.name: getattr(inner, f.name) for f in dataclasses.fields(EnvState)},
             video_id=video_id,
             teacher_obs=inner.obs,
-            reference_dof_next=ref_next.dof,
+            residual_offset_next=self.imitation.residual_offset(ref_next),
         ).replace(obs=obs)
 
     def sample_start(self, key: Array, video_lib: VideoLib) -> tuple[Array, Array, Array]:

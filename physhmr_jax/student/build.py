@@ -7,7 +7,7 @@ build_expert`) and the imitation settings; the videos must show clips of that se
 
 The labels (:func:`make_teacher_labels`): the teacher's mean action on the student's own
 state (``VisionState.teacher_obs``), turned into absolute PD targets by the teacher's
-action rule (residual about ``reference_dof_next`` or absolute) and then into the
+action rule (residual about ``residual_offset_next`` or absolute) and then into the
 student's (absolute) action space. The teacher's parameters ride in the env data
 (``StudentData.teacher``) so that they are arguments of the compiled iteration.
 """
@@ -95,8 +95,8 @@ def make_teacher_labels(teacher: Teacher, teacher_env: ImitationEnv, student_env
     def labels(env_data: StudentData, state: wrappers.EpisodeState) -> jax.Array:
         inner = state.inner
         mean, _ = teacher.networks.policy(env_data.teacher.params, env_data.teacher.normalizer, inner.teacher_obs)
-        targets = teacher_env.action_to_targets(mean, inner.reference_dof_next)
-        return student_env.imitation.targets_to_action(targets, inner.reference_dof_next)
+        targets = teacher_env.action_to_targets(mean, inner.residual_offset_next)
+        return student_env.imitation.targets_to_action(targets, inner.residual_offset_next)
 
     return labels
 
