@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from physhmr_jax.envs import imitation, wrappers
+from physhmr_jax.envs import imitation, motion_prior, wrappers
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.humanoid import mjcf
 from physhmr_jax.humanoid.simulation import make_humanoid
@@ -26,6 +26,9 @@ FPS = 30.0
 NUM_FRAMES = 91  # 3 s
 SPEED_M_S = 0.1
 BATCH = 4
+# The library's body velocities are finite differences at 30 fps, MuJoCo's follow from the
+# reference dof velocities: measured max |difference| 0.033 (m/s, rad/s) on these clips.
+VELOCITY_ATOL = 0.05
 
 
 def _standing_clip(name: str, yaw_rad: float, origin_xy: tuple[float, float]) -> Clip:
@@ -94,6 +97,26 @@ def _reference_action(env, lib, states):
     """Actions whose PD targets are the reference dof one control step ahead."""
     ref = lib.state_at(states.clip_id, states.time_s + env.dt)
     return env.targets_to_action(ref.dof, ref.dof)
+
+
+def test_motion_prior_features_match_mujoco_at_the_reference_state(env, lib, batched):
+    """AMP's motion-set features are the proprioception of the library's body states; reset
+    to a reference state, MuJoCo's proprioception of the simulated humanoid agrees."""
+    states = _reset_to(batched, lib)
+    simulated = np.asarray(states.obs[:, : imitation.PROPRIOCEPTION_SIZE])
+    from_library = np.asarray(motion_prior.reference_proprioception(lib.state_at(states.clip_id, states.time_s)))
+    pose = 1 + 23 * 3 + 24 * 6  # root height, body positions, body rotations (6D); then velocities
+    np.testing.assert_allclose(from_library[:, :pose], simulated[:, :pose], atol=1e-4)
+    velocity_error = np.abs(from_library[:, pose:] - simulated[:, pose:])
+    print(f"\nvelocity block |library - MuJoCo|: max {velocity_error.max():.4f}, mean {velocity_error.mean():.5f}")
+    np.testing.assert_allclose(from_library[:, pose:], simulated[:, pose:], atol=VELOCITY_ATOL)
+    prior = motion_prior.make_motion_prior(env.dt, lambda motion_lib: motion_lib)
+    sample = jax.jit(prior.sample, static_argnums=2)(jax.random.PRNGKey(0), lib, 64)
+    assert sample.shape == (64, motion_prior.FEATURE_SIZE) == (64, 716)
+    assert np.isfinite(np.asarray(sample)).all()
+    # The two halves are dt apart: the root height of a glide is unchanged, the arm moves.
+    np.testing.assert_allclose(sample[:, 0], sample[:, imitation.PROPRIOCEPTION_SIZE], atol=1e-4)
+    assert np.abs(sample[:, :pose] - sample[:, 358 : 358 + pose]).max() > 1e-3
 
 
 def test_sizes_and_config(env):

@@ -29,6 +29,10 @@ DROPPED_ENVS = "rollout/dropped_envs"
 # Distillation: MSE of the acting policy's mean action to the teacher's, on the rollout.
 TEACHER_ACTION_MSE = "rollout/teacher_action_mse"
 
+# Motion prior (AMP, ``physhmr_jax.agents.amp``): the rollout's mean style reward; the
+# discriminator's loss metrics are logged under :func:`amp_metric`.
+STYLE_REWARD_MEAN = "amp/style_reward_mean"
+
 # Updates.
 APPROX_KL = "sgd/approx_kl"
 SKIPPED_UPDATES = "sgd/skipped_updates"
@@ -52,3 +56,8 @@ def env_metric(name: str) -> str:
 def sgd_metric(name: str) -> str:
     """The logged name of a loss metric ``name`` (mean over epochs and minibatches)."""
     return f"sgd/{name}"
+
+
+def amp_metric(name: str) -> str:
+    """The logged name of a discriminator metric ``name`` (mean over its epochs and minibatches)."""
+    return f"amp/{name}"

@@ -175,6 +175,22 @@ def gaussian_entropy(log_std: Array) -> Array:
     return jnp.sum(log_std + 0.5 * (1.0 + _LOG_2PI), axis=-1)
 
 
+def zero_mean_policy(training_state):
+    """The random baseline: a training state (any with ``params["policy"]``) whose policy
+    mean head is zeroed, so actions are pure noise around 0.
+
+    With PHC's fixed sigma this is what an untrained policy does (zero actions plus
+    N(0, 0.055^2) per action); the critic and normaliser are kept.
+    """
+
+    def zero_head(path, leaf):
+        in_head = any(getattr(entry, "key", None) == MEAN_HEAD for entry in path)
+        return jnp.zeros_like(leaf) if in_head else leaf
+
+    policy = jax.tree_util.tree_map_with_path(zero_head, training_state.params["policy"])
+    return training_state.replace(params={**training_state.params, "policy": policy})
+
+
 __all__ = [
     "MEAN_HEAD",
     "GaussianPolicy",
@@ -185,5 +201,6 @@ __all__ = [
     "gaussian_entropy",
     "gaussian_log_prob",
     "init_normalizer",
+    "zero_mean_policy",
     "make_ppo_networks",
 ]

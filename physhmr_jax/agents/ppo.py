@@ -47,6 +47,12 @@ of the student's mean action to it, or is behaviour cloning alone above
 :data:`~physhmr_jax.agents.losses.BC_ONLY_KIN_WEIGHT` (:func:`losses.ppo_loss`). The
 teacher's parameters travel in ``env_data``, so they are arguments of the compiled
 iteration, not constants baked into it.
+
+Motion prior (AMP, PhysHMR's fine-tuning): ``make_algorithm(env, config,
+motion_prior=prior)`` with ``config.amp_weight`` > 0 records each transition's features,
+draws as many motion-set transitions, mixes the discriminator's style reward into the
+reward before GAE and trains the discriminator after the PPO epochs
+(:mod:`physhmr_jax.agents.amp`; the discriminator's state is ``TrainingState.prior``).
 """
 
 from __future__ import annotations
@@ -63,9 +69,9 @@ from brax.training.acme import running_statistics
 from flax import struct
 from jax import Array
 
-from physhmr_jax.agents import acting, losses
+from physhmr_jax.agents import acting, amp, losses
 from physhmr_jax.agents import metric_names as names
-from physhmr_jax.agents.networks import MEAN_HEAD, Params, PPONetworks, init_normalizer
+from physhmr_jax.agents.networks import Params, PPONetworks, init_normalizer, zero_mean_policy
 from physhmr_jax.agents.networks import make_ppo_networks as _make_ppo_networks
 from physhmr_jax.agents.ppo_config import (  # the settings, re-exported: ppo.get_config(...)
     PHC_HIDDEN,
@@ -73,6 +79,13 @@ from physhmr_jax.agents.ppo_config import (  # the settings, re-exported: ppo.ge
     default_config,
     get_config,
     num_minibatches,
+)
+from physhmr_jax.agents.schedules import (  # re-exported: ppo.set_learning_rate(...)
+    _with_learning_rate,
+    adapt_learning_rate,
+    learning_rate,
+    scheduled_learning_rate,
+    set_learning_rate,
 )
 from physhmr_jax.config_io import ConfigError
 
@@ -92,6 +105,7 @@ class TrainingState:
     # largest power of two dividing that batch (2^41 = 2.2e12 for 4096 * 32).
     env_steps: Array
     iteration: Array  # [] int32, completed iterations
+    prior: Any = None  # amp.PriorState with a motion prior (ppo.amp_weight > 0), else None
 
 
 class Algorithm(NamedTuple):
@@ -137,6 +151,7 @@ class _Agent(NamedTuple):
     optimizer: optax.GradientTransformation
     config: ml_collections.ConfigDict
     teacher: Teacher | None = None
+    prior: amp.MotionPrior | None = None
 
 
 # Transition.extras keys recorded by the critic hook (and the teacher's, when distilling).
@@ -176,44 +191,13 @@ def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransform
     )
 
 
-def learning_rate(opt_state: optax.OptState) -> Array:
-    """[] Adam's current learning rate in ``opt_state`` (:func:`make_optimizer`'s layout)."""
-    return opt_state[1].hyperparams["learning_rate"]
-
-
-def _with_learning_rate(opt_state: optax.OptState, rate: float | Array) -> optax.OptState:
-    clip_state, adam_state = opt_state
-    hyperparams = {**adam_state.hyperparams, "learning_rate": jnp.asarray(rate, jnp.float32)}
-    return (clip_state, adam_state._replace(hyperparams=hyperparams))
-
-
-def set_learning_rate(training_state: TrainingState, rate: float | Array) -> TrainingState:
-    """The same state with Adam's learning rate replaced (no recompilation needed)."""
-    return training_state.replace(opt_state=_with_learning_rate(training_state.opt_state, rate))
-
-
-def adapt_learning_rate(rate: Array, approx_kl: Array, config: ml_collections.ConfigDict) -> Array:
-    """rl_games' adaptive rule: the next learning rate after a step that moved the policy by
-    ``approx_kl`` (unchanged for the ``fixed`` schedule)."""
-    schedule = config.learning_rate_schedule
-    if schedule in ("fixed", "linear"):
-        return rate
-    if schedule != "kl_adaptive":
-        raise ConfigError(f"ppo.learning_rate_schedule must be 'fixed', 'linear' or 'kl_adaptive', not {schedule!r}")
-    factor = config.learning_rate_factor
-    rate = jnp.where(approx_kl > 2.0 * config.kl_target, rate / factor, rate)
-    rate = jnp.where(approx_kl < 0.5 * config.kl_target, rate * factor, rate)
-    return jnp.clip(rate, config.learning_rate_min, config.learning_rate_max)
-
-
-def scheduled_learning_rate(env_steps: Array, config: ml_collections.ConfigDict) -> Array:
-    """[] The ``linear`` schedule's rate after ``env_steps`` env steps (per seed)."""
-    progress = jnp.minimum(env_steps / float(config.learning_rate_decay_env_steps), 1.0)
-    return config.learning_rate + (config.learning_rate_final - config.learning_rate) * progress
-
-
 def _make_agent(
-    env: acting.Env, config: ml_collections.ConfigDict, teacher: Teacher | None = None, *, check_teacher: bool = True
+    env: acting.Env,
+    config: ml_collections.ConfigDict,
+    teacher: Teacher | None = None,
+    prior: amp.MotionPrior | None = None,
+    *,
+    check_teacher: bool = True,
 ) -> _Agent:
     num_minibatches(config)  # validate before tracing
     adapt_learning_rate(jnp.float32(config.learning_rate), jnp.float32(0.0), config)
@@ -221,10 +205,19 @@ def _make_agent(
         raise ConfigError(f"ppo.learning_rate_decay_env_steps must be > 0, not {config.learning_rate_decay_env_steps}")
     if config.kin_weight > 0.0 and teacher is None and check_teacher:
         raise ConfigError(f"ppo.kin_weight = {config.kin_weight} distils from a teacher, but none was given")
-    return _Agent(env, make_networks(env, config), make_optimizer(config), config, teacher)
+    if not 0.0 <= config.amp_weight <= 1.0:
+        raise ConfigError(f"ppo.amp_weight must be within [0, 1], not {config.amp_weight}")
+    if config.amp_weight > 0.0 and prior is None and check_teacher:
+        raise ConfigError(f"ppo.amp_weight = {config.amp_weight} needs a motion prior, but none was given")
+    prior = prior if config.amp_weight > 0.0 else None
+    return _Agent(env, make_networks(env, config), make_optimizer(config), config, teacher, prior)
 
 
 def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
+    prior = None
+    if agent.prior is not None:
+        key, key_prior = jax.random.split(key)
+        prior = amp.init_state(key_prior, agent.prior.feature_size, agent.config)
     params = agent.networks.init(key)
     return TrainingState(
         params=params,
@@ -232,6 +225,7 @@ def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
         normalizer_params=init_normalizer(agent.env.observation_size),
         env_steps=jnp.zeros((), jnp.float32),
         iteration=jnp.zeros((), jnp.int32),
+        prior=prior,
     )
 
 
@@ -239,21 +233,6 @@ def _reset_envs(agent: _Agent, key: Array, env_data: Any) -> Any:
     """``config.num_envs`` fresh environments (batched env state)."""
     keys = jax.random.split(key, agent.config.num_envs)
     return jax.vmap(agent.env.reset, in_axes=(0, None))(keys, env_data)
-
-
-def zero_mean_policy(training_state: TrainingState) -> TrainingState:
-    """The random baseline: the policy's mean head zeroed, so actions are pure noise around 0.
-
-    With PHC's fixed sigma this is what an untrained policy does (zero actions plus
-    N(0, 0.055^2) per action); the critic and normaliser are kept.
-    """
-
-    def zero_head(path, leaf):
-        in_head = any(getattr(entry, "key", None) == MEAN_HEAD for entry in path)
-        return jnp.zeros_like(leaf) if in_head else leaf
-
-    policy = jax.tree_util.tree_map_with_path(zero_head, training_state.params["policy"])
-    return training_state.replace(params={**training_state.params, "policy": policy})
 
 
 # --------------------------------------------------------------------------------------
@@ -327,6 +306,8 @@ def _record_values(
     }
     if agent.teacher is not None:
         extras[TEACHER_ACTION] = jax.lax.stop_gradient(agent.teacher(env_data, state))
+    if agent.prior is not None:
+        extras[amp.POLICY_FEATURES] = agent.prior.features(state, next_state)
     return extras
 
 
@@ -388,7 +369,11 @@ def _collect(
     )
     record = functools.partial(_record_values, agent, training_state, env_data)
     step = acting.batched_step(agent.env, env_data)
-    return acting.rollout(step, policy, env_state, key, agent.config.horizon, record=record)
+    if agent.prior is None:
+        return acting.rollout(step, policy, env_state, key, agent.config.horizon, record=record)
+    key, key_reference = jax.random.split(key)
+    env_state, transitions = acting.rollout(step, policy, env_state, key, agent.config.horizon, record=record)
+    return env_state, amp.with_reference(agent.prior, key_reference, env_data, transitions)
 
 
 def _learn(
@@ -398,8 +383,10 @@ def _learn(
     cfg = agent.config
     mask = learning_mask(transitions)
     transitions = transitions._replace(valid=mask)
-    batch = _ppo_batch(agent, training_state, transitions, last_obs)
     metrics = {}
+    if agent.prior is not None:  # the style reward under the rollout's discriminator, mixed in
+        transitions, metrics[names.STYLE_REWARD_MEAN] = amp.with_style_reward(training_state.prior, transitions, cfg)
+    batch = _ppo_batch(agent, training_state, transitions, last_obs)
     if agent.teacher is not None:
         # How far the acting policy's mean is from the teacher on this rollout, before the update.
         mean, _ = agent.networks.policy(training_state.params, training_state.normalizer_params, batch.obs)
@@ -414,6 +401,10 @@ def _learn(
     normalizer_params = training_state.normalizer_params
     if cfg.normalize_observations:
         normalizer_params = running_statistics.update(normalizer_params, transitions.obs, weights=mask)
+    prior = training_state.prior
+    if agent.prior is not None:  # fold_in: a key apart from the epochs' splits of ``key``
+        prior, prior_metrics = amp.learn(prior, transitions, jax.random.fold_in(key, 1), cfg)
+        metrics.update({names.amp_metric(k): v for k, v in prior_metrics.items()})
     env_steps = training_state.env_steps + float(cfg.num_envs * cfg.horizon)
     training_state = TrainingState(
         params=carry.params,
@@ -421,6 +412,7 @@ def _learn(
         normalizer_params=normalizer_params,
         env_steps=env_steps,
         iteration=training_state.iteration + 1,
+        prior=prior,
     )
     # Means over epochs and minibatches, except the skip count (a total).
     for name, value in sgd_metrics.items():
@@ -449,13 +441,21 @@ def _iteration(
 # Public entry point.
 
 
-def make_algorithm(env: acting.Env, config: ml_collections.ConfigDict, *, teacher: Teacher | None = None) -> Algorithm:
+def make_algorithm(
+    env: acting.Env,
+    config: ml_collections.ConfigDict,
+    *,
+    teacher: Teacher | None = None,
+    motion_prior: amp.MotionPrior | None = None,
+) -> Algorithm:
     """PPO on ``env`` as the driver's three pure, jittable functions (see :class:`Algorithm`).
 
     Jit ``iteration`` once; ``env_data`` is an argument, so any data of the same shapes
-    reuses the compiled program. ``teacher``: distil from it (module docstring).
+    reuses the compiled program. ``teacher``: distil from it (module docstring);
+    ``motion_prior``: mix an AMP style reward in, weighted by ``config.amp_weight``
+    (:mod:`physhmr_jax.agents.amp`).
     """
-    agent = _make_agent(env, config, teacher)
+    agent = _make_agent(env, config, teacher, motion_prior)
     return Algorithm(
         init=functools.partial(_init_training_state, agent),
         reset=functools.partial(_reset_envs, agent),
@@ -467,9 +467,13 @@ def make_algorithm(env: acting.Env, config: ml_collections.ConfigDict, *, teache
     )
 
 
-def init_training_state(env: acting.Env, config: ml_collections.ConfigDict, key: Array) -> TrainingState:
-    """Fresh networks, optimiser state and observation statistics (jittable; no teacher needed)."""
-    return _init_training_state(_make_agent(env, config, check_teacher=False), key)
+def init_training_state(
+    env: acting.Env, config: ml_collections.ConfigDict, key: Array, *, motion_prior: amp.MotionPrior | None = None
+) -> TrainingState:
+    """Fresh networks, optimiser state and observation statistics (jittable; no teacher
+    needed), and the discriminator's state when ``config.amp_weight`` > 0 and a prior is
+    given (only its ``feature_size`` is read): the template a checkpoint is restored into."""
+    return _init_training_state(_make_agent(env, config, prior=motion_prior, check_teacher=False), key)
 
 
 __all__ = [

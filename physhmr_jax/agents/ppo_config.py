@@ -60,6 +60,18 @@ def default_config() -> ml_collections.ConfigDict:
             # MSE to the teacher's action (PhysHMR's kin_weight; its BC + RL default 0.1);
             # above 1e6, behaviour cloning only (losses.BC_ONLY_KIN_WEIGHT). 0 without a teacher.
             "kin_weight": 0.0,
+            # Motion prior (AMP, ``make_algorithm(..., motion_prior=)``; agents/amp.py, ASE's
+            # amp_agent values): reward = (1 - amp_weight) task + amp_weight style (PhysHMR
+            # 0.5; 0 = no prior, no discriminator). The discriminator's MLP, Adam rate, logit
+            # regularisation, gradient penalty on the reference samples, weight decay and
+            # style reward scale.
+            "amp_weight": 0.0,
+            "amp_hidden": [1024, 512],
+            "amp_learning_rate": 1e-4,
+            "amp_logit_reg": 0.05,
+            "amp_grad_penalty": 5.0,
+            "amp_weight_decay": 1e-4,
+            "amp_reward_scale": 2.0,
             "normalize_advantages": True,
             # Observation normalisation (running mean / std, normalised values clipped).
             "normalize_observations": True,

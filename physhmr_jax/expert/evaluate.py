@@ -22,7 +22,7 @@ import numpy as np
 
 from physhmr_jax.agents import acting, ppo, run_dir, sharding
 from physhmr_jax.config_io import ConfigError
-from physhmr_jax.envs import imitation
+from physhmr_jax.envs import imitation, motion_prior
 from physhmr_jax.eval import metrics
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import Expert, build_expert
@@ -45,7 +45,8 @@ def restore_seeds(out: str | Path, env, cfg, *, iteration: int | None = None) ->
         iteration = checkpoints.latest_iteration() if iteration is None else iteration
         if iteration is None:
             raise run_dir.RunDirError(out, "no checkpoints yet (checkpoints/ is empty)")
-        one = jax.eval_shape(lambda k: ppo.init_training_state(env, cfg, k), jax.random.PRNGKey(0))
+        prior = motion_prior.shapes_only() if cfg.amp_weight > 0 else None  # the discriminator's state
+        one = jax.eval_shape(lambda k: ppo.init_training_state(env, cfg, k, motion_prior=prior), jax.random.PRNGKey(0))
         device = sharding.replicated(sharding.make_mesh(jax.devices()[:1]))
         abstract = jax.tree.map(
             lambda x: jax.ShapeDtypeStruct((cfg.num_seeds, *x.shape), x.dtype, sharding=device), one

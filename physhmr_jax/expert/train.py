@@ -12,6 +12,7 @@ import numpy as np
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents import ppo, run_dir, runner
 from physhmr_jax.envs import imitation, wrappers
+from physhmr_jax.envs.motion_prior import make_motion_prior
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert import evaluate as expert_evaluate
 from physhmr_jax.expert.build import Expert, build_expert
@@ -43,7 +44,9 @@ SUMMARY_METRICS = (
 def make_trainer(expert, mesh=None) -> runner.Trainer:
     """The driver around PPO on the expert's training env."""
     cfg = expert.ppo_config
-    return runner.Trainer(ppo.make_algorithm(expert.training_env, cfg), num_seeds=cfg.num_seeds, mesh=mesh)
+    prior = make_motion_prior(expert.env.dt, lambda motion_lib: motion_lib)  # used when ppo.amp_weight > 0
+    algorithm = ppo.make_algorithm(expert.training_env, cfg, motion_prior=prior)
+    return runner.Trainer(algorithm, num_seeds=cfg.num_seeds, mesh=mesh)
 
 
 def make_evaluator(expert: Expert):

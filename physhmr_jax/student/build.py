@@ -25,6 +25,7 @@ from physhmr_jax.agents import ppo, run_dir, runner
 from physhmr_jax.agents.networks import PPONetworks
 from physhmr_jax.envs import vision, wrappers
 from physhmr_jax.envs.imitation import ImitationEnv
+from physhmr_jax.envs.motion_prior import make_motion_prior
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import Expert, build_expert
 from physhmr_jax.motion.library import MotionLib
@@ -126,7 +127,8 @@ def make_algorithm(student: Student, init_from: ppo.TrainingState | None = None)
     seed starts from (fresh optimiser, counters at 0).
     """
     labels = make_teacher_labels(student.teacher, student.expert.env, student.env)
-    algorithm = ppo.make_algorithm(student.training_env, student.ppo_config, teacher=labels)
+    prior = make_motion_prior(student.env.dt, lambda data: data.motion_lib)  # used when ppo.amp_weight > 0
+    algorithm = ppo.make_algorithm(student.training_env, student.ppo_config, teacher=labels, motion_prior=prior)
     if init_from is None:
         return algorithm
     params, normalizer = init_from.params, init_from.normalizer_params

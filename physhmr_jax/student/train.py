@@ -63,7 +63,9 @@ def train_student(
     if config.init.path and not resume:
         from physhmr_jax.expert.evaluate import restore_seeds, seed_state
 
-        states = restore_seeds(config.init.path, student.training_env, cfg)
+        # Restored by the init run's own settings (its seeds, its discriminator or none).
+        init_cfg = student_config.ppo_config(student_config.load_config(config.init.path))
+        states = restore_seeds(config.init.path, student.training_env, init_cfg)
         init_from = seed_state(states, config.init.seed_index)
         log(f"[train student] starting from {config.init.path} (iteration {int(init_from.iteration)})")
     trainer = runner.Trainer(make_algorithm(student, init_from), num_seeds=cfg.num_seeds, mesh=mesh)

@@ -1,0 +1,55 @@
+"""Learning-rate schedules of the PPO optimiser (:func:`physhmr_jax.agents.ppo.make_optimizer`).
+
+The rate is a leaf of the optimiser state (``optax.inject_hyperparams``), so a schedule
+changes it inside the one compiled iteration: ``fixed`` (PHC), ``linear`` in env steps,
+or rl_games' ``kl_adaptive`` rule after every minibatch step.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import ml_collections
+import optax
+from jax import Array
+
+from physhmr_jax.config_io import ConfigError
+
+
+def learning_rate(opt_state: optax.OptState) -> Array:
+    """[] Adam's current learning rate in ``opt_state`` (:func:`physhmr_jax.agents.ppo.make_optimizer`'s layout)."""
+    return opt_state[1].hyperparams["learning_rate"]
+
+
+def _with_learning_rate(opt_state: optax.OptState, rate: float | Array) -> optax.OptState:
+    clip_state, adam_state = opt_state
+    hyperparams = {**adam_state.hyperparams, "learning_rate": jnp.asarray(rate, jnp.float32)}
+    return (clip_state, adam_state._replace(hyperparams=hyperparams))
+
+
+def set_learning_rate(training_state, rate: float | Array):
+    """The same training state (any with ``opt_state``) with Adam's learning rate replaced
+    (no recompilation needed)."""
+    return training_state.replace(opt_state=_with_learning_rate(training_state.opt_state, rate))
+
+
+def adapt_learning_rate(rate: Array, approx_kl: Array, config: ml_collections.ConfigDict) -> Array:
+    """rl_games' adaptive rule: the next learning rate after a step that moved the policy by
+    ``approx_kl`` (unchanged for the ``fixed`` schedule)."""
+    schedule = config.learning_rate_schedule
+    if schedule in ("fixed", "linear"):
+        return rate
+    if schedule != "kl_adaptive":
+        raise ConfigError(f"ppo.learning_rate_schedule must be 'fixed', 'linear' or 'kl_adaptive', not {schedule!r}")
+    factor = config.learning_rate_factor
+    rate = jnp.where(approx_kl > 2.0 * config.kl_target, rate / factor, rate)
+    rate = jnp.where(approx_kl < 0.5 * config.kl_target, rate * factor, rate)
+    return jnp.clip(rate, config.learning_rate_min, config.learning_rate_max)
+
+
+def scheduled_learning_rate(env_steps: Array, config: ml_collections.ConfigDict) -> Array:
+    """[] The ``linear`` schedule's rate after ``env_steps`` env steps (per seed)."""
+    progress = jnp.minimum(env_steps / float(config.learning_rate_decay_env_steps), 1.0)
+    return config.learning_rate + (config.learning_rate_final - config.learning_rate) * progress
+
+
+__all__ = ["adapt_learning_rate", "learning_rate", "scheduled_learning_rate", "set_learning_rate"]
