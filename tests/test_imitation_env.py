@@ -213,6 +213,11 @@ def test_rewards_at_and_near_the_reference(env, lib, batched):
     terms = jax.vmap(env.rewards)(moved, ref)
     np.testing.assert_allclose(terms["pos"], 0.5 * np.exp(-1.0 / 3.0), rtol=1e-4)
     np.testing.assert_allclose(terms["rot"], 0.3, atol=1e-5)
+    np.testing.assert_allclose(terms["root_pos"], 0.0)  # off by default (PHC has no such term)
+    # The pelvis term when on: scale 0.2 x exp(-20 x 0.1^2) for the pelvis 0.1 m off.
+    with_root = imitation.ImitationEnv(env.humanoid, _config(reward_scales={"root_pos": 0.2}))
+    np.testing.assert_allclose(jax.vmap(with_root.rewards)(states.data, ref)["root_pos"], 0.2, atol=1e-5)
+    np.testing.assert_allclose(jax.vmap(with_root.rewards)(moved, ref)["root_pos"], 0.2 * np.exp(-0.2), rtol=1e-4)
 
 
 def test_plain_env_reports_termination_and_goes_on(env, lib, batched):

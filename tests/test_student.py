@@ -69,13 +69,22 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     assert result["split"] == "test" and result["clips"] == 2 and result["iteration"] == 16
     assert {r["clip"]: r["frames"] for r in result["per_video"]} == {"turn_test": 25, "walk_test": 40}
     assert all(np.isfinite(r["g_mpjpe_mm"]) for r in result["per_video"])
-    # --init starts from the run's weights: the first iteration already acts like the teacher.
+    # Fine-tuning (PPO + 0.1 x distillation) with PhysHMR's motion prior (AMP, reward 0.5 task +
+    # 0.5 style) from the distilled weights (--init): the first iteration already acts like
+    # the teacher, and the discriminator learns on the student's transitions against the clips'.
     again = tmp_path / "again"
     args = ["train", "student", "--teacher", str(teacher), "--data", str(data), "--preset", "smoke",
-            "--out", str(again), "--iterations", "1", "--no-progress", "--init", str(run)]  # fmt: skip
+            "--out", str(again), "--iterations", "2", "--no-progress", "--init", str(run), "--stage", "finetune",
+            "--set", "ppo.amp_weight=0.5", "--set", "ppo.amp_hidden=[32]"]  # fmt: skip
     assert cli.main(args) == 0
-    first = float(next(csv.DictReader((again / "metrics.csv").open()))[names.TEACHER_ACTION_MSE])
+    rows = list(csv.DictReader((again / "metrics.csv").open()))
+    first = float(rows[0][names.TEACHER_ACTION_MSE])
     assert first < 0.1 * error[0], (first, error[0])
+    for row in rows:
+        assert float(row[names.STYLE_REWARD_MEAN]) > 0.0, row  # -log(1 - sigmoid(D)) x 2 > 0
+        assert np.isfinite(float(row[names.amp_metric("loss")])), row
+    config = json.loads((again / "config.json").read_text())
+    assert config["stage"] == "finetune" and config["ppo"]["kin_weight"] == 0.1 and config["ppo"]["amp_weight"] == 0.5
     # A missing teacher is one line naming the path.
     bad = ["train", "student", "--teacher", str(tmp_path / "none"), "--data", str(data), "--out", str(tmp_path / "b")]
     assert cli.main(bad) == cli.EXIT_USER_ERROR

@@ -70,7 +70,7 @@ REFERENCE_FRAME_SIZE = NUM_BODIES * (3 + 6 + 3 + 3 + 3 + 6)  # 576 per future fr
 ACTION_SIZE = NUM_DOF  # 69
 # Slack on the clip-end test: motion time accumulates float32 steps of dt.
 _CLIP_END_TOLERANCE_S = 1e-3
-REWARD_TERMS = ("pos", "rot", "vel", "ang_vel", "power")
+REWARD_TERMS = ("pos", "rot", "vel", "ang_vel", "power", "root_pos")
 # Per-step metrics this env publishes (besides ``reward/<term>``).
 BODY_DISTANCE_MEAN = "body_distance_mean_m"  # mean over bodies of |sim - reference|
 BODY_DISTANCE_MAX = "body_distance_max_m"
@@ -87,9 +87,12 @@ def default_config() -> ml_collections.ConfigDict:
             "termination_distance_m": 0.25,
             # reward = sum_k scale_k * term_k; the power term is sum |tau * qdot| (W), so
             # its scale is the (negative) PHC power coefficient.
-            "reward_scales": {"pos": 0.5, "rot": 0.3, "vel": 0.1, "ang_vel": 0.1, "power": -0.0005},
-            # term = exp(-coefficient * mean squared error) (PHC k_pos, k_rot, k_vel, k_ang_vel).
-            "reward_coefficients": {"pos": 100.0, "rot": 10.0, "vel": 0.1, "ang_vel": 0.1},
+            # root_pos (not PHC's; 0 = off) rewards the pelvis position alone, the drift that
+            # fails tracked clips (docs/expert.md).
+            "reward_scales": {"pos": 0.5, "rot": 0.3, "vel": 0.1, "ang_vel": 0.1, "power": -0.0005, "root_pos": 0.0},
+            # term = exp(-coefficient * mean squared error) (PHC k_pos, k_rot, k_vel, k_ang_vel);
+            # root_pos: exp(-coefficient * |pelvis - reference pelvis|^2).
+            "reward_coefficients": {"pos": 100.0, "rot": 10.0, "vel": 0.1, "ang_vel": 0.1, "root_pos": 20.0},
             # What an action means (:meth:`ImitationEnv.action_to_targets`), both clipped to
             # the joint range:
             #   "absolute" (PHC): PD target = clip(action, -1, 1) * action_scale;
@@ -411,6 +414,7 @@ class ImitationEnv:
             "vel": self._reward_vel(body, ref),
             "ang_vel": self._reward_ang_vel(body, ref),
             "power": self._reward_power(data),
+            "root_pos": self._reward_root_pos(body, ref),
         }
         return {k: v * self.config.reward_scales[k] for k, v in terms.items()}
 
@@ -430,6 +434,10 @@ class ImitationEnv:
     def _reward_ang_vel(self, body: BodyKinematics, ref: MotionState) -> Array:
         error = jnp.mean(jnp.square(ref.body_ang_vel - body.ang_vel))
         return jnp.exp(-self.config.reward_coefficients.ang_vel * error)
+
+    def _reward_root_pos(self, body: BodyKinematics, ref: MotionState) -> Array:
+        error = jnp.sum(jnp.square(ref.body_pos[0] - body.pos[0]))
+        return jnp.exp(-self.config.reward_coefficients.root_pos * error)
 
     def _reward_power(self, data: mjx.Data) -> Array:
         """Mechanical power sum |tau * qdot| (W) of the actuators at the last physics substep."""
