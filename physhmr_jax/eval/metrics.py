@@ -259,6 +259,20 @@ def w_mpjpe_m(
     return _windowed_error_m(pred, gt, window_frames=window_frames, fit_frames=2, with_scale=with_scale)
 
 
+def first_frame_aligned_mpjpe_m(pred: Array, gt: Array, *, window_frames: int = WINDOW_FRAMES) -> Array:
+    """PhysHMR's WA-MPJPE: the same windows as ``wa_mpjpe_m``, each moved by the rigid
+    transform (rotation + translation, no scale) fitted to its first frame's joints.
+
+    Args:
+      pred, gt: [..., T, J, 3] world joint positions.
+      window_frames: window length in frames (static).
+
+    Returns:
+      [..., T] error per frame (metres).
+    """
+    return _windowed_error_m(pred, gt, window_frames=window_frames, fit_frames=1, with_scale=False)
+
+
 def vel_error_m_per_frame(pred: Array, gt: Array) -> Array:
     """Velocity error (PHC ``vel_dist``): ``mean_j |Δp_j - Δg_j|`` with ``Δx_t = x_{t+1} - x_t``.
 
@@ -319,6 +333,7 @@ __all__ = [
     "g_mpjpe_m",
     "wa_mpjpe_m",
     "w_mpjpe_m",
+    "first_frame_aligned_mpjpe_m",
     "vel_error_m_per_frame",
     "accel_error_m_per_frame2",
     "tracking_success",

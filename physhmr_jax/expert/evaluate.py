@@ -23,14 +23,14 @@ import numpy as np
 from physhmr_jax.agents import acting, ppo, run_dir, sharding
 from physhmr_jax.config_io import ConfigError
 from physhmr_jax.envs import imitation, motion_prior
-from physhmr_jax.eval import metrics
+from physhmr_jax.eval import protocols
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import Expert, build_expert
 
 SIM_BODY_POS = "sim_body_pos"  # Transition.extras keys of the evaluation rollout
 REF_BODY_POS = "ref_body_pos"
 QPOS = "qpos"
-ERROR_KEYS = ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm", "accel_error_mm")
+ERROR_KEYS = protocols.PHC_KEYS[:4]  # the errors of a tracked clip, mm (PHC)
 
 
 def restore_training_state(out: str | Path, expert: Expert, *, iteration: int | None = None) -> ppo.TrainingState:
@@ -134,43 +134,15 @@ def tracking_results(
 ) -> list[dict]:
     """Per sequence i (column i of [T, N, 24, 3] bodies, its first ``steps[i]`` frames):
     frames, frames tracked, success (PHC's rule) and errors (mm)."""
-    rows = []
-    for i, (name, n) in enumerate(zip(names, steps, strict=True)):
-        sim, ref = jnp.asarray(sim_pos[:n, i]), jnp.asarray(ref_pos[:n, i])
-        success, distance = metrics.tracking_success(sim, ref, threshold_m=metrics.SUCCESS_THRESHOLD_M)
-        failed = ~(np.asarray(distance) <= metrics.SUCCESS_THRESHOLD_M)  # NaN counts as failed
-        tracked = max(int(np.argmax(failed)) if failed.any() else n, 1)
-        s, r = sim[:tracked], ref[:tracked]
-        accel = metrics.accel_error_m_per_frame2(s, r) if tracked >= 3 else None
-        rows.append(
-            {
-                "clip": name,
-                "frames": n,
-                "frames_tracked": tracked,
-                "success": bool(success),  # every frame within the threshold (NaN fails)
-                "g_mpjpe_mm": metrics.M_TO_MM * float(jnp.mean(metrics.g_mpjpe_m(s, r))),
-                "mpjpe_mm": metrics.M_TO_MM * float(jnp.mean(metrics.mpjpe_m(s, r))),
-                "pa_mpjpe_mm": metrics.M_TO_MM * float(jnp.mean(metrics.pa_mpjpe_m(s, r))),
-                "accel_error_mm": None if accel is None else metrics.M_TO_MM * float(jnp.mean(accel)),
-            }
-        )
-    return rows
-
-
-def _mean_of(key: str, rows: Sequence[dict]) -> float | None:
-    """Mean over the rows that have the value; None (JSON null) when none has."""
-    values = [r[key] for r in rows if r[key] is not None]
-    return float(np.mean(values)) if values else None
+    return [
+        {"clip": name, **protocols.phc_sequence(sim_pos[:n, i], ref_pos[:n, i])}
+        for i, (name, n) in enumerate(zip(names, steps, strict=True))
+    ]
 
 
 def summarize_clips(rows: Sequence[dict]) -> dict:
-    successes = [r for r in rows if r["success"]]
-    return {
-        "clips": len(rows),
-        "success_rate": len(successes) / len(rows),
-        **{k: _mean_of(k, rows) for k in ERROR_KEYS},
-        "success_only": {k: _mean_of(k, successes) for k in ERROR_KEYS},
-    }
+    """PHC's summary of :func:`tracking_results` rows (``eval.protocols.phc_summary``)."""
+    return protocols.phc_summary(rows)
 
 
 def evaluate_expert(
