@@ -10,9 +10,9 @@ reward, 0.5 / 0.5. What is here follows that agent:
   the reference and the policy samples (ASE's ``_amp_input_mean_std``);
 * loss (:func:`discriminator_loss`): binary cross-entropy, reference -> 1 and policy -> 0,
   averaged (0.5 each), + ``amp_logit_reg`` x the squared weights of the logit layer +
-  ``amp_grad_penalty`` x E_reference[|dD/dx|^2] + ``amp_weight_decay`` x every squared
-  weight. Its own Adam (``amp_learning_rate``), ``num_epochs`` epochs over the rollout's
-  minibatches after the PPO epochs (:func:`update`);
+  ``amp_grad_penalty`` x E_reference[|dD/dx|^2] (x the normalised input) +
+  ``amp_weight_decay`` x every squared weight. Its own Adam (``amp_learning_rate``),
+  ``num_epochs`` epochs over the rollout's minibatches after the PPO epochs (:func:`update`);
 * style reward (:func:`style_reward`): -log(max(1 - sigmoid(D), 1e-4)) x
   ``amp_reward_scale``, computed with the discriminator the rollout was collected under;
   the PPO reward is (1 - ``amp_weight``) x task + ``amp_weight`` x style.
@@ -132,10 +132,9 @@ def discriminator_loss(
     weight = mask / jnp.maximum(jnp.sum(mask), 1.0)
     policy_logits = _logits(discriminator, params, normalizer_params, policy)
 
-    def reference_logit(x):
-        return _logits(discriminator, params, normalizer_params, x)
-
-    reference_logits, grad_fn = jax.vjp(reference_logit, reference)
+    # The gradient penalty is taken with respect to the normalised inputs, as ASE does.
+    normalized_reference = running_statistics.normalize(reference, normalizer_params)
+    reference_logits, grad_fn = jax.vjp(lambda x: discriminator.apply(params, x), normalized_reference)
     (input_grad,) = grad_fn(jnp.ones_like(reference_logits))
     bce_policy = jnp.sum(weight * optax.sigmoid_binary_cross_entropy(policy_logits, jnp.zeros_like(policy_logits)))
     bce_reference = jnp.mean(optax.sigmoid_binary_cross_entropy(reference_logits, jnp.ones_like(reference_logits)))
