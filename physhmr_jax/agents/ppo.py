@@ -48,11 +48,9 @@ of the student's mean action to it, or is behaviour cloning alone above
 teacher's parameters travel in ``env_data``, so they are arguments of the compiled
 iteration, not constants baked into it.
 
-Motion prior (AMP, PhysHMR's fine-tuning): ``make_algorithm(env, config,
-motion_prior=prior)`` with ``config.amp_weight`` > 0 records each transition's features,
-draws as many motion-set transitions, mixes the discriminator's style reward into the
-reward before GAE and trains the discriminator after the PPO epochs
-(:mod:`physhmr_jax.agents.amp`; the discriminator's state is ``TrainingState.prior``).
+Motion prior (AMP, :mod:`physhmr_jax.agents.amp`): with ``motion_prior=`` and
+``config.amp_weight`` > 0 the rollout records transition features, the style reward is mixed
+into the reward before GAE and the discriminator (``TrainingState.prior``) trains after the epochs.
 """
 
 from __future__ import annotations
@@ -451,9 +449,8 @@ def make_algorithm(
     """PPO on ``env`` as the driver's three pure, jittable functions (see :class:`Algorithm`).
 
     Jit ``iteration`` once; ``env_data`` is an argument, so any data of the same shapes
-    reuses the compiled program. ``teacher``: distil from it (module docstring);
-    ``motion_prior``: mix an AMP style reward in, weighted by ``config.amp_weight``
-    (:mod:`physhmr_jax.agents.amp`).
+    reuses the compiled program. ``teacher``: distil from it; ``motion_prior``: mix in an
+    AMP style reward (``config.amp_weight``); both in the module docstring.
     """
     agent = _make_agent(env, config, teacher, motion_prior)
     return Algorithm(
