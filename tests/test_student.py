@@ -8,6 +8,7 @@ student must learn to produce from the video and its own body alone.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 
 import jax
@@ -18,9 +19,12 @@ from video_fixtures import synthetic_clip, synthetic_motion_lib, synthetic_video
 from physhmr_jax import cli
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents import ppo
+from physhmr_jax.envs import motion_prior
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import build_expert
 from physhmr_jax.expert.export import save_policy
+from physhmr_jax.student import config as student_config
+from physhmr_jax.student.build import build_student, make_algorithm
 from physhmr_jax.vision.shards import save_sample
 
 
@@ -69,22 +73,24 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     assert result["split"] == "test" and result["clips"] == 2 and result["iteration"] == 16
     assert {r["clip"]: r["frames"] for r in result["per_video"]} == {"turn_test": 25, "walk_test": 40}
     assert all(np.isfinite(r["g_mpjpe_mm"]) for r in result["per_video"])
-    # Fine-tuning (PPO + 0.1 x distillation) with PhysHMR's motion prior (AMP, reward 0.5 task +
-    # 0.5 style) from the distilled weights (--init): the first iteration already acts like
-    # the teacher, and the discriminator learns on the student's transitions against the clips'.
+    # --init starts from the run's weights: the first iteration already acts like the teacher.
     again = tmp_path / "again"
     args = ["train", "student", "--teacher", str(teacher), "--data", str(data), "--preset", "smoke",
-            "--out", str(again), "--iterations", "2", "--no-progress", "--init", str(run), "--stage", "finetune",
-            "--set", "ppo.amp_weight=0.5", "--set", "ppo.amp_hidden=[32]"]  # fmt: skip
+            "--out", str(again), "--iterations", "1", "--no-progress", "--init", str(run)]  # fmt: skip
     assert cli.main(args) == 0
-    rows = list(csv.DictReader((again / "metrics.csv").open()))
-    first = float(rows[0][names.TEACHER_ACTION_MSE])
+    first = float(next(csv.DictReader((again / "metrics.csv").open()))[names.TEACHER_ACTION_MSE])
     assert first < 0.1 * error[0], (first, error[0])
-    for row in rows:
-        assert float(row[names.STYLE_REWARD_MEAN]) > 0.0, row  # -log(1 - sigmoid(D)) x 2 > 0
-        assert np.isfinite(float(row[names.amp_metric("loss")])), row
-    config = json.loads((again / "config.json").read_text())
-    assert config["stage"] == "finetune" and config["ppo"]["kin_weight"] == 0.1 and config["ppo"]["amp_weight"] == 0.5
+    # Fine-tuning with PhysHMR's motion prior builds a discriminator over the humanoid's 716-D
+    # transitions, drawn from the student's own motions (shapes only: a fine-tuning iteration
+    # would be one more MJX compile, ~2 min here; the prior learns in tests/test_amp.py).
+    config = student_config.load_config(again)
+    config.ppo.amp_weight, config.ppo.kin_weight = 0.5, student_config.STAGES["finetune"]
+    student = build_student(config)
+    state = jax.eval_shape(make_algorithm(student).init, jax.random.PRNGKey(0))
+    assert state.prior.normalizer_params.mean.shape == (motion_prior.FEATURE_SIZE,) == (716,)
+    prior = motion_prior.make_motion_prior(student.env.dt, lambda data: data.motion_lib)
+    sample = jax.eval_shape(functools.partial(prior.sample, n=8), jax.random.PRNGKey(0), student.data)
+    assert sample.shape == (8, 716)
     # A missing teacher is one line naming the path.
     bad = ["train", "student", "--teacher", str(tmp_path / "none"), "--data", str(data), "--out", str(tmp_path / "b")]
     assert cli.main(bad) == cli.EXIT_USER_ERROR
