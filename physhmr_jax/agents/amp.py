@@ -39,7 +39,7 @@ from brax.training.acme import running_statistics
 from flax import struct
 from jax import Array
 
-from physhmr_jax.agents import acting
+from physhmr_jax.agents import acting, losses
 from physhmr_jax.agents.networks import MLP, init_normalizer
 
 # Transition.extras keys: the policy's transition features (recorded) and as many reference
@@ -209,7 +209,7 @@ def with_style_reward(
 ) -> tuple[acting.Transition, Array]:
     """(``transitions`` with the mixed reward, the mean style reward over valid transitions)."""
     style = style_reward(state, transitions.extras[POLICY_FEATURES], config)
-    mean = jnp.sum(style * transitions.valid) / jnp.maximum(jnp.sum(transitions.valid), 1.0)
+    mean = losses.masked_mean(style, transitions.valid)
     reward = mix_rewards(transitions.reward, style, config) * transitions.valid
     return transitions._replace(reward=reward), mean
 
