@@ -74,6 +74,19 @@ def test_sampling_follows_weights_and_ranges(lib):
     assert float(jnp.max(times)) <= 2.0
 
 
+def test_sample_starts_leave_one_step(lib):
+    """The shared start rule (the env's reference state initialisation, the motion prior):
+    the same clips as ``sample`` from the same key, times rescaled onto [0, duration - dt]."""
+    key, dt = jax.random.PRNGKey(2), 1 / 30
+    ids, times = lib.sample_starts(key, 4000, dt)
+    same_ids, raw = lib.sample(key, 4000)
+    np.testing.assert_array_equal(ids, same_ids)
+    duration = np.asarray(lib.clip_duration_s)[np.asarray(ids)]
+    np.testing.assert_allclose(times, np.asarray(raw) * (duration - dt) / duration, rtol=1e-6)
+    assert float(times.min()) >= 0.0 and np.all(np.asarray(times) <= duration - dt + 1e-6)
+    assert float(np.max(np.asarray(times)[np.asarray(ids) == 0])) > 0.9 * (1.0 - dt)
+
+
 def test_state_at_compiles_once_per_shape(lib):
     @jax.jit
     @chex.assert_max_traces(n=1)

@@ -322,11 +322,8 @@ class ImitationEnv:
         [0, duration - dt] so that the first step has a reference frame to reach.
         """
         key, key_sample = jax.random.split(key)
-        clip_ids, times = motion_lib.sample(key_sample, 1)
-        clip_id = clip_ids[0].astype(jnp.int32)
-        duration = motion_lib.clip_duration_s[clip_id]
-        time_s = times[0] * jnp.maximum(duration - self.dt, 0.0) / duration
-        return key, clip_id, time_s.astype(jnp.float32)
+        clip_ids, times = motion_lib.sample_starts(key_sample, 1, self.dt)
+        return key, clip_ids[0].astype(jnp.int32), times[0].astype(jnp.float32)
 
     def reset(self, key: Array, motion_lib: MotionLib) -> EnvState:
         """Start an episode at a random clip and time (reference state initialisation)."""

@@ -42,9 +42,7 @@ def make_motion_prior(dt: float, motion_lib_of: Callable[[Any], MotionLib]) -> a
 
     def sample(key: Array, env_data: Any, n: int) -> Array:
         lib = motion_lib_of(env_data)
-        clip_ids, times = lib.sample(key, n)
-        duration = lib.clip_duration_s[clip_ids]
-        times = times * jnp.maximum(duration - dt, 0.0) / duration  # t + dt stays in the clip
+        clip_ids, times = lib.sample_starts(key, n, dt)
         before = reference_proprioception(lib.state_at(clip_ids, times))
         after = reference_proprioception(lib.state_at(clip_ids, times + dt))
         return jnp.concatenate([before, after], axis=-1)

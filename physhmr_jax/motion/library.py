@@ -77,6 +77,14 @@ class MotionLib:
         times = jax.random.uniform(key_time, (n,)) * self.clip_duration_s[clip_ids]
         return clip_ids, times
 
+    def sample_starts(self, key: jax.Array, n: int, dt: float) -> tuple[jax.Array, jax.Array]:
+        """``n`` (clip id, time) starts of a step of ``dt`` seconds: as ``sample``, with the
+        times uniform over [0, duration - dt] so that t + dt stays in the clip (reference state
+        initialisation and the motion prior's transitions draw from this one rule)."""
+        clip_ids, times = self.sample(key, n)
+        duration = self.clip_duration_s[clip_ids]
+        return clip_ids, times * jnp.maximum(duration - dt, 0.0) / duration
+
     def state_at(self, clip_ids: jax.Array, times: jax.Array) -> MotionState:
         """Interpolated reference state. clip_ids: [...] int, times: [...] seconds.
 
