@@ -41,6 +41,7 @@ from jax import Array
 
 from physhmr_jax.agents import acting, losses
 from physhmr_jax.agents.networks import MLP, init_normalizer
+from physhmr_jax.agents.schedules import select_tree
 
 # Transition.extras keys: the policy's transition features (recorded) and as many reference
 # transitions sampled from the motion set (drawn after the rollout).
@@ -178,9 +179,7 @@ def update(
         grads, metrics = loss_grad(params, state.normalizer_params, *batch)
         updates, new_opt_state = optimizer.update(grads, opt_state, params)
         finite = jnp.isfinite(optax.global_norm(grads))
-        params = jax.tree.map(lambda a, b: jnp.where(finite, a, b), optax.apply_updates(params, updates), params)
-        opt_state = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new_opt_state, opt_state)
-        return (params, opt_state), metrics
+        return select_tree(finite, (optax.apply_updates(params, updates), new_opt_state), (params, opt_state)), metrics
 
     def epoch(carry, epoch_key):
         perm = jax.random.permutation(epoch_key, n)

@@ -83,6 +83,7 @@ from physhmr_jax.agents.schedules import (  # re-exported: ppo.set_learning_rate
     adapt_learning_rate,
     learning_rate,
     scheduled_learning_rate,
+    select_tree,
     set_learning_rate,
 )
 from physhmr_jax.config_io import ConfigError
@@ -237,10 +238,6 @@ def _reset_envs(agent: _Agent, key: Array, env_data: Any) -> Any:
 # Update.
 
 
-def _select_tree(pred: Array, on_true, on_false):
-    return jax.tree.map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
-
-
 def _sgd_minibatch(
     agent: _Agent, normalizer_params, carry: MinibatchCarry, minibatch: losses.PPOBatch
 ) -> tuple[MinibatchCarry, dict[str, Array]]:
@@ -266,8 +263,8 @@ def _sgd_minibatch(
     opt_state = _with_learning_rate(opt_state, adapt_learning_rate(rate, metrics["approx_kl"], cfg))
     finite = jnp.isfinite(grad_norm)
     carry = MinibatchCarry(
-        params=_select_tree(finite, params, carry.params),
-        opt_state=_select_tree(finite, opt_state, carry.opt_state),
+        params=select_tree(finite, params, carry.params),
+        opt_state=select_tree(finite, opt_state, carry.opt_state),
     )
     metrics = {
         **metrics,

@@ -1,4 +1,5 @@
-"""Learning-rate schedules of the PPO optimiser (:func:`physhmr_jax.agents.ppo.make_optimizer`).
+"""Learning-rate schedules of the PPO optimiser (:func:`physhmr_jax.agents.ppo.make_optimizer`),
+and the rule every optimiser step here follows: a step whose gradient is not finite is skipped.
 
 The rate is a leaf of the optimiser state (``optax.inject_hyperparams``), so a schedule
 changes it inside the one compiled iteration: ``fixed`` (PHC), ``linear`` in env steps,
@@ -7,12 +8,19 @@ or rl_games' ``kl_adaptive`` rule after every minibatch step.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
 from jax import Array
 
 from physhmr_jax.config_io import ConfigError
+
+
+def select_tree(pred: Array, on_true, on_false):
+    """``on_true`` where the scalar ``pred`` holds, else ``on_false``, leaf by leaf: how PPO and
+    the motion prior keep their parameters and optimiser state when a step's gradient is not finite."""
+    return jax.tree.map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
 
 
 def learning_rate(opt_state: optax.OptState) -> Array:
@@ -52,4 +60,4 @@ def scheduled_learning_rate(env_steps: Array, config: ml_collections.ConfigDict)
     return config.learning_rate + (config.learning_rate_final - config.learning_rate) * progress
 
 
-__all__ = ["adapt_learning_rate", "learning_rate", "scheduled_learning_rate", "set_learning_rate"]
+__all__ = ["adapt_learning_rate", "learning_rate", "scheduled_learning_rate", "select_tree", "set_learning_rate"]
