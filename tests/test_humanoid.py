@@ -88,6 +88,24 @@ def test_default_config_overrides():
         config.no_such_setting = 1  # locked
 
 
+def test_impl_switch():
+    """MJX's implementation is a humanoid setting: "jax" everywhere; "warp" where MuJoCo Warp is
+    installed (NVIDIA GPUs), elsewhere one error saying how to install it; a bad name is refused."""
+    from physhmr_jax.config_io import ConfigError
+
+    model = mjcf.build_model(mean_skeleton(), mjcf.default_config())
+    assert str(simulation.put_model(model, "jax").impl).lower().endswith("jax")
+    with pytest.raises(ConfigError, match="must be one of"):
+        simulation.make_humanoid(config=mjcf.default_config(impl="cuda"))
+    try:
+        import warp  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match="pip install mujoco-warp warp-lang"):
+            simulation.make_humanoid(config=mjcf.default_config(impl="warp"))
+    with pytest.raises(SystemExit):  # argparse refuses it
+        cli.main(["bench", "env", "--impl", "cuda"])
+
+
 @pytest.mark.parametrize("overrides", [{}, {"contact_solref": [0.011, 1.0], "contacts": "all"}])
 def test_config_json_round_trip_builds_the_same_model(overrides):
     config = mjcf.default_config(**overrides)

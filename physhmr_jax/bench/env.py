@@ -6,7 +6,9 @@
   * MuJoCo C single-threaded: physics steps/s of one ``mj_step`` loop;
   * MuJoCo C multi-threaded: physics steps/s of ``mujoco.rollout`` over N states with one
     thread per core;
-  * ``ratio_vs_c_single`` and ``ratio_vs_c_threads``: MJX physics steps/s over those.
+  * ``ratio_vs_c_single`` and ``ratio_vs_c_threads``: MJX physics steps/s over those;
+  * MuJoCo C's control steps/s with the same substeps beside MJX's (physics steps/s over
+    substeps), and which MJX implementation ran (``impl``: ``jax`` or ``warp``).
 
 Every environment starts from the standing pose with a small random perturbation and
 holds perturbed PD targets, so contacts and joint motion are exercised (a humanoid
@@ -134,6 +136,7 @@ def run_env_bench(config: ml_collections.ConfigDict | None = None) -> dict:
         "num_envs": config.num_envs,
         "device": str(jax.devices()[0].device_kind),
         "backend": jax.default_backend(),
+        "impl": humanoid.config.impl,
         "jax": jax.__version__,
         "mujoco": mujoco.__version__,
         "timestep_s": humanoid.config.timestep_s,
@@ -148,6 +151,8 @@ def run_env_bench(config: ml_collections.ConfigDict | None = None) -> dict:
         "c_single_physics_steps_per_s": round(c_single, 1),
         "c_threads_physics_steps_per_s": round(c_threads, 1),
         "c_threads": nthread,
+        "c_single_control_steps_per_s": round(c_single / humanoid.substeps, 1),
+        "c_threads_control_steps_per_s": round(c_threads / humanoid.substeps, 1),
         "ratio_vs_c_single": round(mjx_result["physics_steps_per_s"] / c_single, 3),
         "ratio_vs_c_threads": round(mjx_result["physics_steps_per_s"] / c_threads, 3),
     }

@@ -20,6 +20,7 @@ def cmd_bench_env(args) -> int:
         "ls_iterations": args.ls_iterations,
         "timestep_s": args.timestep,
         "joint_limit_constraints": args.joint_limits or None,
+        "impl": args.impl,
     }
     config = default_config()
     config.num_envs, config.control_steps = args.num_envs, args.control_steps
@@ -249,6 +250,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ls-iterations", type=positive_int, default=None)
     p.add_argument("--timestep", type=positive_float, default=None, help="physics step in seconds")
     p.add_argument("--joint-limits", action="store_true", help="hard joint-limit constraints")
+    p.add_argument(
+        "--impl", choices=("jax", "warp"), default=None, help="MJX implementation (warp: NVIDIA GPUs; default jax)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_env)
 

@@ -155,6 +155,10 @@ def default_config(**overrides) -> ml_collections.ConfigDict:
             # 1/180 s with 0.011 s keeps them within 5 mm.
             "contact_solref": config_dict.placeholder(list),
             "contact_solimp": [0.9, 0.95, 0.001],
+            # MJX's implementation (``mjx.put_model(impl=)``): "jax" runs on every JAX backend;
+            # "warp" (MuJoCo Warp) on NVIDIA GPUs only, with `mujoco-warp` and `warp-lang`
+            # installed (docs/benchmarks.md). Never needed on CPU or in CI.
+            "impl": "jax",
         }
     )
     unknown = sorted(set(overrides) - set(config.keys()))

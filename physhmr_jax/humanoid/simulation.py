@@ -16,6 +16,7 @@ import ml_collections
 import mujoco
 import numpy as np
 
+from physhmr_jax.config_io import ConfigError
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.humanoid import mjcf
 from physhmr_jax.humanoid.kinematics import world_sole_points
@@ -49,11 +50,28 @@ def make_humanoid(skeleton: Skeleton | None = None, config: ml_collections.Confi
     mj_model = mjcf.build_model(skeleton, config)
     return Humanoid(
         mj_model=mj_model,
-        mjx_model=_shareable(mjx.put_model(mj_model)),
+        mjx_model=_shareable(put_model(mj_model, config.impl)),
         config=config,
         skeleton=skeleton,
         substeps=mjcf.control_substeps(config, CONTROL_HZ),
     )
+
+
+IMPLS = ("jax", "warp")
+
+
+def put_model(mj_model: mujoco.MjModel, impl: str = "jax") -> mjx.Model:
+    """``mj_model`` on the device with MJX's implementation ``impl`` (``IMPLS``); a bad name or
+    a missing Warp install is a :class:`ConfigError` saying what to do."""
+    if impl not in IMPLS:
+        raise ConfigError(f"humanoid.impl must be one of {list(IMPLS)}, got {impl!r}")
+    try:
+        return mjx.put_model(mj_model, impl=impl)
+    except (RuntimeError, ImportError) as err:  # MJX: "warp-lang is not installed. ..."
+        raise ConfigError(
+            f"humanoid.impl={impl!r} is not available here ({err}); MuJoCo Warp runs on NVIDIA GPUs "
+            "and needs `pip install mujoco-warp warp-lang` (docs/benchmarks.md), or use impl 'jax'"
+        ) from None
 
 
 def _shareable(model: mjx.Model) -> mjx.Model:
