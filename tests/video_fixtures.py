@@ -35,7 +35,8 @@ def synthetic_motion_lib() -> MotionLib:
 
 def synthetic_video(motion_lib: MotionLib, clip_id: int, num_frames: int, eye, name: str, feature_size: int = 8):
     """A video of clip ``clip_id``: its bodies projected exactly by a static camera at ``eye``,
-    confidence 0.9, an exact encoder root estimate, and features that number the frames."""
+    confidence 0.9, exact encoder estimates (root rotation, root-relative pose), and features
+    that number the frames."""
     times = jnp.arange(num_frames) / FPS
     ref = motion_lib.state_at(jnp.full((num_frames,), clip_id), times)
     K = cam.intrinsics_from_fov(60.0, W, H)
@@ -49,11 +50,14 @@ def synthetic_video(motion_lib: MotionLib, clip_id: int, num_frames: int, eye, n
     # The encoder's estimate, here exact: camera-frame pelvis rotation R_wc^T R_root, 6D.
     R_cam = jnp.einsum("tji,tjk->tik", camera.R_wc, rot.quat_to_matrix(ref.root_quat))
     root_6d = jnp.concatenate([R_cam[..., :, 0], R_cam[..., :, 1]], axis=-1)
+    # ... and its exact root-relative pose in the camera frame: R_wc^T (joints - pelvis).
+    joints_rel_cam = jnp.einsum("tji,tnj->tni", camera.R_wc, ref.body_pos - ref.body_pos[:, :1])
     features = np.arange(num_frames * feature_size, dtype=np.float32).reshape(num_frames, feature_size)
     return VideoSample(
         kp2d=np.asarray(kp2d), conf=np.full((num_frames, len(BODY_NAMES)), 0.9), K=np.asarray(K),
         R_wc=np.asarray(camera.R_wc), t_wc=np.asarray(camera.t_wc), fps=FPS, joint_names=BODY_NAMES,
         joints3d=np.asarray(ref.body_pos), root_quat=np.asarray(ref.root_quat),
         features=features + 1000.0 * clip_id, root_6d_estimate=np.asarray(root_6d),
+        joints_rel_cam_estimate=np.asarray(joints_rel_cam),
         motion_name=motion_lib.clip_names[clip_id], name=name,
     )  # fmt: skip

@@ -184,6 +184,25 @@ def cmd_eval_student(args) -> int:
     return 0
 
 
+def cmd_eval_vision(args) -> int:
+    from physhmr_jax.eval.results import evaluate_vision
+
+    result = evaluate_vision(
+        args.data, split=args.split, runs=args.runs or (), kinematic=not args.no_kinematic, tracker=args.tracker,
+        out=args.out, seed_index=args.seed_index,
+    )  # fmt: skip
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(result["markdown"])
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "markdown"}, indent=2))
+    else:
+        print(result["markdown"], end="")
+        if args.out:
+            print(f"written to {args.out}: results.json, results.md, per_frame_errors.png")
+    return 0
+
+
 def cmd_export_expert(args) -> int:
     from physhmr_jax.expert.export import export_policy
 
@@ -326,6 +345,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--iteration", type=nonnegative_int, default=None, help="checkpoint (default: the latest)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_export_expert)
+
+    p = evaluate.add_parser(
+        "vision", help="the results table: kinematic and two-stage baselines and students on the same videos"
+    )
+    p.add_argument("--data", required=True, help="a video set (train/ and test/ shards with joints3d)")
+    p.add_argument("--split", default="test")
+    p.add_argument("--runs", nargs="+", default=None, help="student runs, LABEL=DIR or DIR (one row each)")
+    p.add_argument("--tracker", default=None, help="expert run or exported policy: adds the two-stage baseline")
+    p.add_argument("--no-kinematic", action="store_true", help="leave out the kinematic baseline row")
+    p.add_argument("--seed-index", type=nonnegative_int, default=0, help="which seed of every run")
+    p.add_argument("--out", default=None, help="write results.json, results.md and per_frame_errors.png here")
+    p.add_argument("--markdown", default=None, help="also write the table here (.md)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_eval_vision)
 
     p = bench.add_parser("compare", help="sample efficiency: runs' curves against env steps, at equal env steps")
     p.add_argument("runs", nargs="+", help="training run directories")

@@ -37,8 +37,9 @@ from physhmr_jax.vision.shards import VideoFileError, VideoSample, body_keypoint
 
 
 def write_features(run_dir: str | os.PathLike, paths: Sequence[Path], *, progress: bool = True) -> int:
-    """Store ``features [T, F]`` and the head's ``root_6d_estimate [T, 6]`` in every shard at
-    ``paths`` (rewritten atomically). Returns frames."""
+    """Store ``features [T, F]`` and the heads' ``root_6d_estimate [T, 6]`` and
+    ``joints_rel_cam_estimate [T, 24, 3]`` in every shard at ``paths`` (rewritten
+    atomically). Returns frames."""
     from tqdm import tqdm
 
     model, params, config = load_encoder(run_dir)
@@ -49,7 +50,10 @@ def write_features(run_dir: str | os.PathLike, paths: Sequence[Path], *, progres
         save_sample(
             path,
             dataclasses.replace(
-                sample, features=out.features.astype(np.float32), root_6d_estimate=out.root_6d_cam.astype(np.float32)
+                sample,
+                features=out.features.astype(np.float32),
+                root_6d_estimate=out.root_6d_cam.astype(np.float32),
+                joints_rel_cam_estimate=out.joints_rel_cam.astype(np.float32),
             ),
         )
         frames += sample.num_frames
@@ -97,6 +101,23 @@ def mean_body_bone_length_m() -> float:
     return float(np.linalg.norm(mean_skeleton().offsets_m[1:], axis=-1).sum())
 
 
+def kinematic_world_joints(
+    joints_rel_cam: np.ndarray, sample: VideoSample, *, bone_length_m: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The kinematic baseline's world joints [T, 24, 3] and camera-frame root [T, 3]: the
+    root-relative camera-frame pose placed with its root on the pelvis keypoint's ray
+    (:func:`place_root`), then taken into the world with the sample's camera. With
+    ``bone_length_m`` the pose is scaled per frame to that summed bone length first."""
+    placed = np.asarray(joints_rel_cam, np.float64)
+    if bone_length_m is not None:
+        placed = placed * (bone_length_m / np.maximum(total_bone_length_m(placed), 1e-6))[:, None, None]
+    kp, conf = body_keypoints(sample)
+    root, _ = place_root(placed, kp, conf, sample.K)
+    pred_cam = placed + root[:, None]
+    world = np.einsum("tij,tnj->tni", sample.R_wc.astype(np.float64), pred_cam) + sample.t_wc[:, None]
+    return world, root
+
+
 def baseline_errors(
     joints_rel_cam_pred: np.ndarray, sample: VideoSample, *, bone_length_m: float | None = None
 ) -> dict[str, np.ndarray]:
@@ -115,13 +136,7 @@ def baseline_errors(
     from physhmr_jax.eval import metrics
 
     joints_rel_true, _, root_true = camera_frame_targets(sample)
-    kp, conf = body_keypoints(sample)
-    placed = np.asarray(joints_rel_cam_pred, np.float64)
-    if bone_length_m is not None:
-        placed = placed * (bone_length_m / np.maximum(total_bone_length_m(placed), 1e-6))[:, None, None]
-    root, _ = place_root(placed, kp, conf, sample.K)
-    pred_cam = placed + root[:, None]
-    pred_world = np.einsum("tij,tnj->tni", sample.R_wc.astype(np.float64), pred_cam) + sample.t_wc[:, None]
+    pred_world, root = kinematic_world_joints(joints_rel_cam_pred, sample, bone_length_m=bone_length_m)
     pred_rel, true_rel = jnp.asarray(joints_rel_cam_pred, jnp.float32), jnp.asarray(joints_rel_true)
     return {
         "mpjpe_m": np.asarray(metrics.mpjpe_m(pred_rel, true_rel)),

@@ -14,6 +14,9 @@ A shard is an ``.npz`` with
             per-frame image features (see "Features" below), ``root_6d_estimate (T,6)``
             float32 the encoder head's estimate of the pelvis orientation in the camera
             frame (first two rotation-matrix columns; written with the features),
+            ``joints_rel_cam_estimate (T,24,3)`` float32 the encoder head's root-relative
+            pose in the camera frame (metres; written with the features; the kinematic
+            baseline places it in the world),
             ``motion_name`` / ``motion_source`` (the clip it came from), ``camera_id``,
             ``name``, ``source`` (where the sample came from) and ``import_report`` (a JSON
             string: what a real-video import filled in or dropped, see
@@ -119,7 +122,8 @@ _ROTATION_TOL = 1e-3
 
 REQUIRED_KEYS = ("kp2d", "conf", "K", "R_wc", "t_wc", "fps", "joint_names")
 _NUMERIC_KEYS = ("kp2d", "conf", "K", "R_wc", "t_wc", "fps", "image_size", "joints3d", "root_quat", "features",
-                 "root_6d_estimate")  # fmt: skip
+                 "root_6d_estimate", "joints_rel_cam_estimate")  # fmt: skip
+_ESTIMATES = ("joints3d", "root_quat", "features", "root_6d_estimate", "joints_rel_cam_estimate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +145,8 @@ class VideoSample:
       features: [T, F] float32 per-frame image features (any F), or None.
       root_6d_estimate: [T, 6] float32 the encoder's camera-frame pelvis orientation
         estimate (first two columns of ``R_wc^T R_root``), or None.
+      joints_rel_cam_estimate: [T, 24, 3] float32 the encoder's root-relative pose in the
+        camera frame (metres), or None.
       motion_name, motion_source: the motion clip a synthetic sample was rendered from.
       camera_id: which camera of a synthetic set ("" when not applicable).
       name: short identifier; source: where the sample came from (a keypoint file, ...).
@@ -166,13 +172,14 @@ class VideoSample:
     root_quat: np.ndarray | None = None
     features: np.ndarray | None = None
     root_6d_estimate: np.ndarray | None = None
+    joints_rel_cam_estimate: np.ndarray | None = None
 
     def __post_init__(self):
         # Numeric fields to float32 (the device dtype); frames keep their dtype so that a
         # float video is reported by validate() instead of being silently truncated.
         for field in ("kp2d", "conf", "K", "R_wc", "t_wc"):
             object.__setattr__(self, field, np.asarray(getattr(self, field), dtype=np.float32))
-        for field in ("joints3d", "root_quat", "features", "root_6d_estimate"):
+        for field in _ESTIMATES:
             if getattr(self, field) is not None:
                 object.__setattr__(self, field, np.asarray(getattr(self, field), dtype=np.float32))
         if self.frames is not None:
@@ -215,6 +222,8 @@ class VideoSample:
             expected["features"] = (t, self.features.shape[1])
         if self.root_6d_estimate is not None:
             expected["root_6d_estimate"] = (t, 6)
+        if self.joints_rel_cam_estimate is not None:
+            expected["joints_rel_cam_estimate"] = (t, NUM_BODIES, 3)
         for key, shape in expected.items():
             arr = getattr(self, key)
             if arr.shape != shape:
@@ -251,7 +260,7 @@ class VideoSample:
                     "store a finite placeholder (0): NaN poisons masked arithmetic"
                 )
             raise VideoFileError(where, problem)
-        for key in ("K", "R_wc", "t_wc", "joints3d", "root_quat", "features", "root_6d_estimate"):
+        for key in ("K", "R_wc", "t_wc", *_ESTIMATES):
             arr = getattr(self, key)
             if arr is not None and not np.all(np.isfinite(arr)):
                 raise VideoFileError(where, f"'{key}' has NaN/inf")
@@ -308,6 +317,8 @@ def save_sample(path: str | os.PathLike, sample: VideoSample, *, compress: bool 
         arrays["features"] = sample.features
     if sample.root_6d_estimate is not None:
         arrays["root_6d_estimate"] = sample.root_6d_estimate
+    if sample.joints_rel_cam_estimate is not None:
+        arrays["joints_rel_cam_estimate"] = sample.joints_rel_cam_estimate
     if sample.import_report is not None:
         arrays["import_report"] = np.array(json.dumps(sample.import_report, sort_keys=True))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -381,6 +392,7 @@ def load_sample(path: str | os.PathLike, *, load_frames: bool = True) -> VideoSa
                 root_quat=numbers.get("root_quat"),
                 features=numbers.get("features"),
                 root_6d_estimate=numbers.get("root_6d_estimate"),
+                joints_rel_cam_estimate=numbers.get("joints_rel_cam_estimate"),
                 motion_name=text(data, "motion_name"),
                 motion_source=text(data, "motion_source"),
                 camera_id=text(data, "camera_id"),

@@ -1,0 +1,347 @@
+"""``physhmr eval vision``: the results table, every method on the same test videos, both protocols.
+
+Each method turns every video of a split into world joint positions [T, 24, 3]; the ground
+truth is the shard's ``joints3d`` (synthetic videos carry it), the same for every row. Then
+one row per method: PhysHMR's protocol (100-frame clips, rigid alignment, PA-MPJPE > 100 mm
+counted as failures) and PHC's (success from the first frame, errors until the first
+failure), :mod:`physhmr_jax.eval.protocols`.
+
+Methods:
+
+* **kinematic**: the encoder head per frame (the shard's ``joints_rel_cam_estimate``, written
+  by ``physhmr encoder features``), its root on the pelvis keypoint's ray
+  (:func:`physhmr_jax.vision.encoder_features.kinematic_world_joints`). No physics.
+* **two-stage** (GVHMR x PHC in kind): that estimate smoothed over ``smooth_frames`` frames,
+  retargeted to the humanoid by the IK fit that imports mocap (grounded), then tracked in
+  simulation by an expert from the retargeted clip's first frame. The tracker reads the
+  estimate as its reference: errors of the first stage become its targets.
+* **student runs** (``physhmr train student``): the vision policy plays video i in env i from
+  frame 0 (the humanoid starts at the video motion's first reference state, as ``eval
+  student`` does) with its mean action; its simulated bodies are the prediction.
+
+Per-frame global errors of a few videos are drawn against the frame index (one panel per
+video, one line per method) when a plot path is given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from physhmr_jax.config_io import ConfigError
+from physhmr_jax.eval import protocols
+from physhmr_jax.humanoid.skeleton import FOOT_BODIES
+from physhmr_jax.vision.shards import VideoFileError, VideoSample, load_sample
+
+SMOOTH_FRAMES = 5  # the two-stage baseline's moving average over the kinematic estimate (frames)
+
+# Table columns: (key in a row, header). PhysHMR's protocol first, then PHC's success.
+COLUMNS = (
+    ("pa_mpjpe_mm", "PA-MPJPE"),
+    ("wa_mpjpe_mm", "WA-MPJPE"),
+    ("w_mpjpe_mm", "W-MPJPE"),
+    ("mpjpe_mm", "MPJPE"),
+    ("pelvis_accel_error", "Accel"),
+    ("foot_sliding_mm", "Foot sliding"),
+    ("ground_penetration_mm", "Penetration"),
+    ("height_variance", "Height var."),
+    ("failure_rate", "Failure rate"),
+    ("success_rate", "Success (PHC)"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodSequences:
+    """One method's world joints per video, beside the ground truth."""
+
+    method: str
+    names: list[str]
+    pred: list[np.ndarray]  # [T_i, 24, 3] metres
+    gt: list[np.ndarray]  # [T_i, 24, 3] metres
+    budget: str = ""  # what training it took, in words (env steps, ...)
+
+
+def load_split(data: str | Path, split: str) -> list[VideoSample]:
+    """The shards of ``data/<split>`` (sorted by file name), each with ground-truth ``joints3d``."""
+    from physhmr_jax.vision.encoder_train import split_shards
+
+    samples = [load_sample(p) for p in split_shards(data, split)]
+    for s in samples:
+        if s.joints3d is None:
+            raise VideoFileError(s.source, "has no ground-truth 'joints3d': the results table needs synthetic videos")
+    return samples
+
+
+def kinematic_sequences(samples: Sequence[VideoSample]) -> MethodSequences:
+    """The encoder head per frame, root on the pelvis ray (no physics)."""
+    from physhmr_jax.vision.encoder_features import kinematic_world_joints
+
+    pred = []
+    for s in samples:
+        if s.joints_rel_cam_estimate is None:
+            raise VideoFileError(
+                s.source, "has no 'joints_rel_cam_estimate' (run `physhmr encoder features` on it first)"
+            )
+        pred.append(kinematic_world_joints(s.joints_rel_cam_estimate, s)[0])
+    return MethodSequences("kinematic", [s.name for s in samples], pred, [s.joints3d for s in samples], "encoder only")
+
+
+def smooth(x: np.ndarray, frames: int) -> np.ndarray:
+    """[T, ...] moving average over ``frames`` (odd) frames along axis 0, edges padded by repetition."""
+    if frames <= 1:
+        return np.asarray(x)
+    if frames % 2 == 0:
+        raise ConfigError(f"smoothing window must be odd, got {frames}")
+    half = frames // 2
+    padded = np.concatenate([np.repeat(x[:1], half, 0), x, np.repeat(x[-1:], half, 0)])
+    cumsum = np.cumsum(np.concatenate([np.zeros_like(padded[:1]), padded]), axis=0)
+    return (cumsum[frames:] - cumsum[:-frames]) / frames
+
+
+class PolicyState(NamedTuple):
+    """What the evaluation's play reads of a training state: a frozen policy's arrays."""
+
+    params: Any
+    normalizer_params: Any
+
+
+def two_stage_sequences(
+    samples: Sequence[VideoSample],
+    kinematic: MethodSequences,
+    tracker: str | Path,
+    clips_dir: str | Path,
+    *,
+    smooth_frames: int = SMOOTH_FRAMES,
+    seed_index: int = 0,
+) -> MethodSequences:
+    """The kinematic estimate, smoothed, retargeted (IK, grounded; clips written to
+    ``clips_dir``) and tracked in simulation by the expert ``tracker`` (a run directory or an
+    exported policy) from each clip's first frame."""
+    import jax
+
+    from physhmr_jax.expert.build import build_expert
+    from physhmr_jax.expert.evaluate import SIM_BODY_POS, make_play_clips, steps_per_clip
+    from physhmr_jax.humanoid.skeleton import NUM_BODIES, mean_skeleton
+    from physhmr_jax.motion.retarget import retarget
+    from physhmr_jax.motion.source import SourceMotion
+    from physhmr_jax.student.build import load_teacher
+
+    clips_dir = Path(clips_dir)
+    clips_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for s, joints in zip(samples, kinematic.pred, strict=True):
+        source = SourceMotion(
+            name=s.name, path=str(s.source), fps=s.fps, joints_m=smooth(joints, smooth_frames),
+            skeleton=mean_skeleton(), weights=np.ones(NUM_BODIES),
+        )  # fmt: skip
+        clip, _ = retarget(source)
+        paths.append(str(clip.save(clips_dir / f"{s.name}.npz")))
+    teacher = load_teacher(tracker, seed_index=seed_index)
+    expert = build_expert(teacher.config, motions=paths)
+    steps = steps_per_clip(expert)
+    play = make_play_clips(expert, max(steps))
+    sim = np.asarray(
+        jax.device_get(
+            play(PolicyState(teacher.params.params, teacher.params.normalizer), expert.motion_lib).extras[SIM_BODY_POS]
+        )
+    )
+    by_name = {c.name: i for i, c in enumerate(expert.clips)}
+    pred, gt = [], []
+    for s in samples:
+        i = by_name[s.name]
+        n = min(steps[i], s.num_frames)
+        pred.append(sim[:n, i])
+        gt.append(s.joints3d[:n])
+    budget = _run_budget(tracker)
+    return MethodSequences("two-stage", [s.name for s in samples], pred, gt, f"tracker: {budget}")
+
+
+def student_sequences(
+    run: str | Path, samples: Sequence[VideoSample], split: str, *, label: str | None = None, seed_index: int = 0,
+    iteration: int | None = None,
+) -> MethodSequences:  # fmt: skip
+    """A trained student's simulated bodies on every video of ``split``, from frame 0."""
+    import jax
+
+    from physhmr_jax.expert import evaluate as expert_evaluate
+    from physhmr_jax.student import config as student_config
+    from physhmr_jax.student.build import build_student
+    from physhmr_jax.student.evaluate import make_play_videos, steps_per_video
+
+    config = student_config.load_config(run)
+    student = build_student(config, split=split)
+    if abs(student.env.dt * samples[0].fps - 1.0) > 1e-6:
+        raise ConfigError(f"{run}: videos at {samples[0].fps} fps, the student steps at {1 / student.env.dt:g} Hz")
+    states = expert_evaluate.restore_seeds(run, student.training_env, student.ppo_config, iteration=iteration)
+    state = expert_evaluate.seed_state(states, seed_index)
+    steps = steps_per_video(student)
+    extras = make_play_videos(student, max(steps))(state, student.data).extras
+    sim = np.asarray(jax.device_get(extras[expert_evaluate.SIM_BODY_POS]))
+    index = {name: i for i, name in enumerate(student.data.video_lib.video_names)}
+    pred, gt = [], []
+    for s in samples:
+        if s.name not in index:
+            raise ConfigError(f"{run}: video {s.name!r} of the table's data is not among the student's {split} videos")
+        i = index[s.name]
+        n = min(steps[i], s.num_frames)
+        pred.append(sim[:n, i])
+        gt.append(s.joints3d[:n])
+    label = label or Path(run).name
+    return MethodSequences(label, [s.name for s in samples], pred, gt, _run_budget(run, int(state.iteration)))
+
+
+def _run_budget(run: str | Path, iteration: int | None = None) -> str:
+    """ "N env steps per seed" from a run directory's metrics.csv (at ``iteration``, else the last row)."""
+    import csv
+
+    path = Path(run) / "metrics.csv"
+    if not path.is_file():
+        return "exported policy" if Path(run).is_file() else ""
+    rows = list(csv.DictReader(path.open()))
+    if iteration is not None:
+        rows = [r for r in rows if int(float(r["iteration"])) == iteration] or rows
+    if not rows or "env_steps" not in rows[-1]:
+        return ""
+    return f"{int(float(rows[-1]['env_steps'])):,} env steps per seed"
+
+
+def method_row(method: MethodSequences) -> dict:
+    """Both protocols' summaries of one method (per-clip rows kept under ``per_clip``)."""
+    pairs = list(zip(method.pred, method.gt, strict=True))
+    physhmr = protocols.physhmr_protocol(pairs, foot_indices=FOOT_BODIES, names=method.names)
+    phc = protocols.phc_protocol(pairs, foot_indices=FOOT_BODIES, names=method.names)
+    return {
+        "method": method.method,
+        "budget": method.budget,
+        **{k: v for k, v in physhmr.items() if k not in ("per_clip", "protocol")},
+        "success_rate": phc["success_rate"],
+        "phc": {k: v for k, v in phc.items() if k not in ("per_clip", "protocol")},
+        "per_clip": {"physhmr": physhmr["per_clip"], "phc": phc["per_clip"]},
+    }
+
+
+def markdown_table(rows: Sequence[dict], *, split: str, videos: int) -> str:
+    """One table: rows methods, columns PhysHMR's protocol's means and PHC's success."""
+    head = "| method | " + " | ".join(h for _, h in COLUMNS) + " | training |"
+    lines = [
+        f"Protocols: PhysHMR's (100-frame clips, rigid alignment, clips with PA-MPJPE > 100 mm are failures "
+        f"and left out of the means; mm, accel mm/frame^2, height variance x1e6) and PHC's success "
+        f"(every frame within 0.5 m from the first). Split `{split}`, {videos} videos.",
+        "",
+        head,
+        "|" + "---|" * (len(COLUMNS) + 2),
+    ]
+    for r in rows:
+        cells = []
+        for key, _ in COLUMNS:
+            v = r.get(key)
+            if v is None:
+                cells.append("–")
+            elif key in ("failure_rate", "success_rate"):
+                cells.append(f"{100 * v:.0f}%")
+            else:
+                cells.append(f"{v:.1f}")
+        lines.append(f"| {r['method']} | " + " | ".join(cells) + f" | {r['budget'] or '–'} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_per_frame(methods: Sequence[MethodSequences], path: str | Path, *, videos: int = 3) -> Path:
+    """Per-frame global error (mean over joints, mm) of the first ``videos`` videos, each method a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    count = min(videos, len(methods[0].names))
+    fig, axes = plt.subplots(1, count, figsize=(4.5 * count, 3.2), squeeze=False)
+    for j in range(count):
+        ax = axes[0, j]
+        for m in methods:
+            err = 1000.0 * np.linalg.norm(m.pred[j] - m.gt[j], axis=-1).mean(-1)
+            ax.plot(np.arange(len(err)), err, label=m.method)
+        ax.set_title(methods[0].names[j])
+        ax.set_xlabel("frame")
+        ax.set_ylabel("global joint error (mm)")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def parse_runs(runs: Sequence[str]) -> list[tuple[str, str]]:
+    """``LABEL=DIR`` or ``DIR`` (labelled by its folder name) -> [(label, dir)]."""
+    out = []
+    for text in runs:
+        label, _, path = text.rpartition("=") if "=" in text else ("", "", text)
+        out.append((label or Path(path).name, path))
+    return out
+
+
+def evaluate_vision(
+    data: str | Path,
+    *,
+    split: str = "test",
+    runs: Sequence[str] = (),
+    kinematic: bool = True,
+    tracker: str | Path | None = None,
+    out: str | Path | None = None,
+    seed_index: int = 0,
+    plot_videos: int = 3,
+) -> dict:
+    """The results table on ``data/<split>``: the kinematic baseline, the two-stage baseline
+    (with ``tracker``), and each student run of ``runs`` (``LABEL=DIR``). With ``out``, writes
+    ``results.json``, ``results.md``, ``per_frame_errors.png`` (and the two-stage clips) there."""
+    samples = load_split(data, split)
+    methods: list[MethodSequences] = []
+    kin = kinematic_sequences(samples) if (kinematic or tracker is not None) else None
+    if kinematic:
+        methods.append(kin)
+    if tracker is not None:
+        if out is None:
+            raise ConfigError("the two-stage baseline writes its retargeted clips: give --out DIR")
+        methods.append(two_stage_sequences(samples, kin, tracker, Path(out) / "two_stage_clips", seed_index=seed_index))
+    for label, run in parse_runs(runs):
+        methods.append(student_sequences(run, samples, split, label=label, seed_index=seed_index))
+    if not methods:
+        raise ConfigError("nothing to evaluate: give --runs, --tracker, or keep the kinematic baseline")
+    rows = [method_row(m) for m in methods]
+    result = {
+        "data": str(data),
+        "split": split,
+        "videos": len(samples),
+        "protocols": ["physhmr", "phc"],
+        "rows": rows,
+        "markdown": markdown_table(rows, split=split, videos=len(samples)),
+    }
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(result, indent=2))
+        (out / "results.md").write_text(result["markdown"])
+        result["plot"] = str(plot_per_frame(methods, out / "per_frame_errors.png", videos=plot_videos))
+    return result
+
+
+__all__ = [
+    "COLUMNS",
+    "MethodSequences",
+    "evaluate_vision",
+    "kinematic_sequences",
+    "load_split",
+    "markdown_table",
+    "method_row",
+    "parse_runs",
+    "plot_per_frame",
+    "smooth",
+    "student_sequences",
+    "two_stage_sequences",
+]
