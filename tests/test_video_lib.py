@@ -1,5 +1,7 @@
 """VideoLib: packing shards against a MotionLib, frame lookup, the root estimate, and errors."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -49,6 +51,20 @@ def test_packing_and_frame_lookup(motion_lib, videos):
     ids, t = lib.sample(jax.random.PRNGKey(0), 1000)
     assert set(np.unique(ids).tolist()) == {0, 1}
     assert np.all(np.asarray(t) <= np.asarray(lib.video_duration_s)[np.asarray(ids)] + 1e-6)
+
+
+def test_root_position_estimate_for_the_ablation(motion_lib, videos):
+    """Packed on request: the kinematic baseline's pelvis (exact estimates here: the true
+    pelvis); zeros otherwise; a shard without the pose estimate is named."""
+    lib = build_video_lib(videos, motion_lib, root_position=True)
+    frame = lib.frame_at(jnp.array([0, 1]), jnp.array([5.0, 12.0]) / FPS)
+    np.testing.assert_allclose(
+        frame.root_pos_estimate, [videos[0].joints3d[5, 0], videos[1].joints3d[12, 0]], atol=1e-4
+    )
+    assert float(jnp.abs(build_video_lib(videos, motion_lib).root_pos_estimate).max()) == 0.0
+    bare = dataclasses.replace(videos[1], joints_rel_cam_estimate=None, source="turn_cam1.npz")
+    with pytest.raises(VideoFileError, match=r"turn_cam1\.npz: has no 'joints_rel_cam_estimate'"):
+        build_video_lib([videos[0], bare], motion_lib, root_position=True)
 
 
 def test_rays_of_a_frame_pass_through_the_reference_joints(motion_lib, videos):

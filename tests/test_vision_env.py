@@ -84,6 +84,44 @@ def test_ground_truth_never_enters_the_observation(case):
     assert step._cache_size() == 1
 
 
+def test_input_ablations(case):
+    """PhysHMR's input study, same observation size: no rays, no image features, or the ray
+    block replaced by the offset of a 3D root estimate (here the true pelvis moved 0.1 m)."""
+    env, _, data, _, reset_to, _ = case
+    state = reset_to(jax.random.split(jax.random.PRNGKey(5), 2), data, jnp.array([0, 1]), jnp.array([3 / FPS, 0.0]))
+    one = jax.tree.map(lambda x: x[0], state)
+    lib = build_video_lib(case[3], data.motion_lib, root_position=True)
+    lib = lib.replace(root_pos_estimate=lib.root_pos_estimate + jnp.array([0.1, 0.0, 0.0]))
+
+    def observe(ablation):
+        config = vision.default_config()
+        config.ablation = ablation
+        variant = vision.VisionEnv(env.imitation.humanoid, FEATURES, config)
+        return np.asarray(variant.student_observation(one.data, one.teacher_obs, lib, one.video_id, one.time_s))
+
+    full = observe("none")
+    np.testing.assert_allclose(full, np.asarray(one.obs), atol=1e-5)  # eager = compiled
+    rays, feats = slice(364 + FEATURES, None), slice(358, 358 + FEATURES)
+    no_rays, no_features, root = observe("no_rays"), observe("no_features"), observe("root_position")
+    assert not np.any(no_rays[rays]) and np.any(full[rays])
+    np.testing.assert_array_equal(no_rays[: 364 + FEATURES], full[: 364 + FEATURES])
+    assert not np.any(no_features[feats]) and np.any(full[feats])
+    np.testing.assert_array_equal(
+        np.delete(no_features, np.arange(358, 358 + FEATURES)), np.delete(full, np.arange(358, 358 + FEATURES))
+    )
+    # The offset of the frame at t + dt's estimate (the true pelvis there + 0.1 m) from the
+    # simulated pelvis at t, in the heading frame (a rotation: the length is kept).
+    pelvis = np.asarray(imitation.body_kinematics(one.data).pos[0])
+    expected = case[3][0].joints3d[4, 0] + np.array([0.1, 0.0, 0.0]) - pelvis
+    assert np.linalg.norm(root[rays][:3]) == pytest.approx(np.linalg.norm(expected), abs=1e-4)
+    assert np.linalg.norm(expected) > 0.11 and not np.any(root[rays][3:])
+    assert all(o.shape == (env.observation_size,) for o in (no_rays, no_features, root))
+    with pytest.raises(Exception, match="env.ablation must be one of"):
+        config = vision.default_config()
+        config.ablation = "no_eyes"
+        vision.VisionEnv(env.imitation.humanoid, FEATURES, config)
+
+
 def test_video_end_truncates_and_start_modes(case):
     env, training_env, data, _, reset_to, step = case
     # Video 1 has 20 frames: from frame 18 one step reaches frame 19, its last -> truncated;

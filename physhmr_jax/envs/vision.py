@@ -17,6 +17,12 @@ expert's reference frame corresponds to):
   * pixel-as-ray [48]: per ray joint, the offset of the simulated joint from the ray of its
     keypoint, heading frame (12 x 3), then the 12 confidences
     (:func:`physhmr_jax.geometry.rays.ray_observation`).
+Ablations (``env.ablation``, PhysHMR's input study; the size stays the same so that every
+variant has the same networks): ``no_rays`` zeroes the ray block, ``no_features`` the image
+features, ``root_position`` replaces the ray block by the offset of a 3D root estimate (the
+kinematic baseline's pelvis: the encoder's pose placed on the pelvis ray,
+``VideoLib.root_pos_estimate``) from the simulated pelvis, heading frame, then zeros.
+
 No ground truth enters it: the motion only sets the start state (as a video's first frame
 would), the reward and the termination (``tests/test_vision_env.py`` perturbs the motion
 and checks the observation is unchanged).
@@ -50,6 +56,7 @@ from physhmr_jax.vision.video_lib import NUM_RAY_JOINTS, VideoLib
 
 ROOT_ESTIMATE_SIZE = 6
 RAY_OBSERVATION_SIZE = 4 * NUM_RAY_JOINTS  # 48: 12 offsets x 3, 12 confidences
+ABLATIONS = ("none", "no_rays", "no_features", "root_position")
 # Per-step metric: 1 when the step ran past the video's last frame (truncation).
 VIDEO_END = "video_end"
 
@@ -61,6 +68,8 @@ def default_config() -> ml_collections.ConfigDict:
     config.unlock()
     # "random": a uniformly drawn frame of a random video (training); "first": frame 0.
     config.start = "random"
+    # Input ablation (module docstring): "none", "no_rays", "no_features" or "root_position".
+    config.ablation = "none"
     config.lock()
     return config
 
@@ -98,6 +107,8 @@ class VisionEnv:
             )
         if self.config.start not in ("random", "first"):
             raise ConfigError(f"env.start must be 'random' or 'first', not {self.config.start!r}")
+        if self.config.ablation not in ABLATIONS:
+            raise ConfigError(f"env.ablation must be one of {list(ABLATIONS)}, not {self.config.ablation!r}")
         self.imitation = ImitationEnv(humanoid, self.config)
         self.feature_size = int(feature_size)
         self.dt = self.imitation.dt
@@ -123,9 +134,17 @@ class VisionEnv:
         heading_inv = rot.heading_quat_inv(body.quat[0])
         root_estimate = rot.quat_to_6d(rot.quat_mul(heading_inv, frame.root_quat_estimate))
         rays = ray_observation(body.pos, body.quat[0], frame.camera, frame.kp2d, frame.conf)
+        features = frame.features
+        if self.config.ablation == "no_rays":
+            rays = jnp.zeros_like(rays)
+        elif self.config.ablation == "no_features":
+            features = jnp.zeros_like(features)
+        elif self.config.ablation == "root_position":
+            offset = rot.quat_rotate(heading_inv, frame.root_pos_estimate - body.pos[0])
+            rays = jnp.concatenate([offset, jnp.zeros(RAY_OBSERVATION_SIZE - 3, offset.dtype)])
         # The proprioception is the first block of the teacher's observation: computed once.
         proprioception = teacher_obs[: imitation.PROPRIOCEPTION_SIZE]
-        return jnp.concatenate([proprioception, frame.features, root_estimate, rays])
+        return jnp.concatenate([proprioception, features, root_estimate, rays])
 
     def _vision_state(self, inner: EnvState, env_data: VisionData, video_id: Array) -> VisionState:
         video_lib = env_data.video_lib

@@ -83,11 +83,19 @@ class Student:
     ppo_config: ml_collections.ConfigDict
 
 
-def vision_env_config(teacher_config: ml_collections.ConfigDict, start: str) -> ml_collections.ConfigDict:
-    """The teacher's imitation settings with absolute actions and the given start rule."""
+def vision_env_config(
+    teacher_config: ml_collections.ConfigDict, start: str, ablation: str = "none"
+) -> ml_collections.ConfigDict:
+    """The teacher's imitation settings with absolute actions, the given start rule and input ablation."""
     config = vision.default_config()
-    config.update({**dict(expert_config.env_config(teacher_config)), "action_mode": "absolute", "start": start})
+    teacher_env = dict(expert_config.env_config(teacher_config))
+    config.update({**teacher_env, "action_mode": "absolute", "start": start, "ablation": ablation})
     return config
+
+
+def ablation(config: ml_collections.ConfigDict) -> str:
+    """The student's input ablation (``env.ablation``; configs written before it existed: none)."""
+    return config.env.get("ablation", "none")
 
 
 def make_teacher_labels(teacher: Teacher, teacher_env: ImitationEnv, student_env: vision.VisionEnv):
@@ -107,8 +115,9 @@ def build_student(config: ml_collections.ConfigDict, *, split: str | None = None
     teacher = load_teacher(config.teacher.path, seed_index=config.teacher.seed_index)
     expert = build_expert(teacher.config)
     paths = split_shards(config.data.path, split or config.data.split)
-    video_lib = load_video_lib(paths, expert.motion_lib)
-    env = vision.VisionEnv(expert.humanoid, video_lib.feature_size, vision_env_config(teacher.config, config.env.start))
+    video_lib = load_video_lib(paths, expert.motion_lib, root_position=ablation(config) == "root_position")
+    env_config = vision_env_config(teacher.config, config.env.start, ablation(config))
+    env = vision.VisionEnv(expert.humanoid, video_lib.feature_size, env_config)
     training_env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
     data = StudentData(expert.motion_lib, video_lib, teacher.params)
     return Student(expert, teacher, env, training_env, data, student_config.ppo_config(config))
@@ -116,7 +125,8 @@ def build_student(config: ml_collections.ConfigDict, *, split: str | None = None
 
 def with_split(student: Student, config: ml_collections.ConfigDict, split: str) -> Student:
     """The same student (teacher, motions, envs) on the videos of another ``split``."""
-    video_lib = load_video_lib(split_shards(config.data.path, split), student.data.motion_lib)
+    paths = split_shards(config.data.path, split)
+    video_lib = load_video_lib(paths, student.data.motion_lib, root_position=ablation(config) == "root_position")
     return dataclasses.replace(student, data=student.data._replace(video_lib=video_lib))
 
 
@@ -141,6 +151,7 @@ def make_algorithm(student: Student, init_from: ppo.TrainingState | None = None)
 
 __all__ = [
     "Student",
+    "ablation",
     "StudentData",
     "Teacher",
     "TeacherParams",

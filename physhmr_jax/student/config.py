@@ -15,7 +15,7 @@ One ``ConfigDict`` per run, saved as ``config.json`` in the run directory:
   * ``init``: a student run whose networks and observation statistics (one seed's, for
     every seed here) the run starts from: fine-tuning starts from the distilled student.
   * ``ppo``: the PPO settings (the stage sets ``kin_weight``); ``env``: the vision env's
-    start rule (``random`` frame in training); ``run``: iterations, checkpoints, seed.
+    start rule (``random`` frame in training) and input ablation (``none``); ``run``: iterations, checkpoints, seed.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ def default_config(preset: str = "cpu", stage: str = "distill") -> ml_collection
             # Start from another student run's weights (fine-tuning a distilled student).
             "init": {"path": "", "seed_index": 0},
             "ppo": ppo.get_config(spec["ppo"], kin_weight=STAGES[stage]).to_dict(),
-            "env": {"start": "random"},
+            # The input ablation of the vision env (envs/vision.py: none, no_rays, no_features,
+            # root_position).
+            "env": {"start": "random", "ablation": "none"},
             "run": {**spec["run"], "seed": 0},
         }
     )

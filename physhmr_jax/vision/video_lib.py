@@ -47,6 +47,7 @@ class VideoFrame(NamedTuple):
     camera: Camera  # K [..., 3, 3], R_wc [..., 3, 3], t_wc [..., 3]
     features: jax.Array  # [..., F] image features of the frame
     root_quat_estimate: jax.Array  # [..., 4] wxyz, the encoder's world pelvis orientation estimate
+    root_pos_estimate: jax.Array  # [..., 3] the kinematic baseline's world pelvis (zeros unless packed)
     frame: jax.Array  # [...] int32 frame index within the video
 
 
@@ -61,6 +62,9 @@ class VideoLib:
     t_wc: jax.Array  # [N, 3]
     features: jax.Array  # [N, F]
     root_quat_estimate: jax.Array  # [N, 4] world, wxyz
+    # [N, 3] world pelvis of the kinematic baseline (the encoder's pose, root on the pelvis
+    # ray): packed with ``root_position=True`` for the rays-vs-3D-root ablation, else zeros.
+    root_pos_estimate: jax.Array
     # Per video [V, ...].
     K: jax.Array  # [V, 3, 3]
     video_start: jax.Array  # int32 first frame index
@@ -105,6 +109,7 @@ class VideoLib:
             camera=camera,
             features=self.features[i],
             root_quat_estimate=self.root_quat_estimate[i],
+            root_pos_estimate=self.root_pos_estimate[i],
             frame=frame,
         )
 
@@ -118,18 +123,30 @@ def world_root_quat_estimate(sample: VideoSample, where: str | os.PathLike) -> n
     return np.asarray(rot.matrix_to_quat(jnp.asarray(R_world, jnp.float32)), np.float32)
 
 
-def build_video_lib(samples: Sequence[VideoSample], motion_lib: MotionLib) -> VideoLib:
+def world_root_pos_estimate(sample: VideoSample, where: str | os.PathLike) -> np.ndarray:
+    """[T, 3] the kinematic baseline's world pelvis: the encoder's root-relative pose placed
+    with its root on the pelvis keypoint's ray, taken into the world."""
+    from physhmr_jax.vision.encoder_features import kinematic_world_joints
+
+    if sample.joints_rel_cam_estimate is None:
+        raise VideoFileError(where, "has no 'joints_rel_cam_estimate' (run `physhmr encoder features` on it first)")
+    return kinematic_world_joints(sample.joints_rel_cam_estimate, sample)[0][:, 0].astype(np.float32)
+
+
+def build_video_lib(samples: Sequence[VideoSample], motion_lib: MotionLib, *, root_position: bool = False) -> VideoLib:
     """Pack ``samples`` (host numpy) into a :class:`VideoLib` tied to ``motion_lib``'s clips.
 
     Each sample must carry ``features`` and ``root_6d_estimate`` (``physhmr encoder
-    features``) and name a clip of ``motion_lib`` in ``motion_name`` that lasts at least as
-    long as the video; errors name the shard and the problem.
+    features``; with ``root_position`` also ``joints_rel_cam_estimate``) and name a clip of
+    ``motion_lib`` in ``motion_name`` that lasts at least as long as the video; errors name
+    the shard and the problem.
     """
     if not samples:
         raise ValueError("build_video_lib: no video samples")
     clip_index = {name: i for i, name in enumerate(motion_lib.clip_names)}
     durations = np.asarray(motion_lib.clip_duration_s)
-    per_frame: dict[str, list[np.ndarray]] = {k: [] for k in ("kp2d", "conf", "R_wc", "t_wc", "features", "root")}
+    keys = ("kp2d", "conf", "R_wc", "t_wc", "features", "root", "root_pos")
+    per_frame: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     K, starts, counts, fps, clip_ids, names = [], [], [], [], [], []
     feature_size = None
     start = 0
@@ -162,6 +179,9 @@ def build_video_lib(samples: Sequence[VideoSample], motion_lib: MotionLib) -> Vi
         per_frame["t_wc"].append(sample.t_wc)
         per_frame["features"].append(sample.features)
         per_frame["root"].append(world_root_quat_estimate(sample, where))
+        per_frame["root_pos"].append(
+            world_root_pos_estimate(sample, where) if root_position else np.zeros((sample.num_frames, 3), np.float32)
+        )
         K.append(sample.K)
         starts.append(start)
         counts.append(sample.num_frames)
@@ -182,6 +202,7 @@ def build_video_lib(samples: Sequence[VideoSample], motion_lib: MotionLib) -> Vi
         t_wc=cat("t_wc"),
         features=cat("features"),
         root_quat_estimate=cat("root"),
+        root_pos_estimate=cat("root_pos"),
         K=jnp.asarray(np.stack(K).astype(np.float32)),
         video_start=jnp.asarray(np.asarray(starts, np.int32)),
         video_num_frames=jnp.asarray(counts_np),
@@ -192,9 +213,20 @@ def build_video_lib(samples: Sequence[VideoSample], motion_lib: MotionLib) -> Vi
     )
 
 
-def load_video_lib(paths: Sequence[str | os.PathLike], motion_lib: MotionLib) -> VideoLib:
+def load_video_lib(
+    paths: Sequence[str | os.PathLike], motion_lib: MotionLib, *, root_position: bool = False
+) -> VideoLib:
     """Read the shards at ``paths`` (frames skipped) and pack them against ``motion_lib``."""
-    return build_video_lib([load_sample(Path(p), load_frames=False) for p in paths], motion_lib)
+    samples = [load_sample(Path(p), load_frames=False) for p in paths]
+    return build_video_lib(samples, motion_lib, root_position=root_position)
 
 
-__all__ = ["NUM_RAY_JOINTS", "VideoFrame", "VideoLib", "build_video_lib", "load_video_lib", "world_root_quat_estimate"]
+__all__ = [
+    "NUM_RAY_JOINTS",
+    "VideoFrame",
+    "VideoLib",
+    "build_video_lib",
+    "load_video_lib",
+    "world_root_pos_estimate",
+    "world_root_quat_estimate",
+]
