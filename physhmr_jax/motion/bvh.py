@@ -300,6 +300,10 @@ def load_bvh(
 ) -> SourceMotion:
     """Load a CMU BVH as the 24 SMPL-topology joint positions in our frame (metres).
 
+    A BVH whose joints are our 24 body names (``physhmr reconstruct`` writes them,
+    :mod:`physhmr_jax.motion.bvh_write`) is read as such: layout ``physhmr``, centimetres
+    unless ``scale_m`` says otherwise.
+
     Args:
       path: a ``.bvh`` file with the CMU skeleton in cgspeed's MB or 3dsMax naming.
       scale_m: metres per file unit; default ``CMU_UNIT_M`` (0.056444). For a BVH in
@@ -313,6 +317,8 @@ def load_bvh(
       per-body IK weights.
     """
     data = parse_bvh(path)
+    if set(data.names) == set(BODY_NAMES):
+        return _load_physhmr(data, scale_m=scale_m, drop_first_frame=bool(drop_first_frame))
     layout, bones = _detect_layout(data.path, data.names)
     scale = CMU_UNIT_M if scale_m is None else float(scale_m)
     if not (np.isfinite(scale) and scale > 0):
@@ -348,6 +354,30 @@ def load_bvh(
         weights=weights,
         layout=layout,
     )
+
+
+def _load_physhmr(data: BvhData, *, scale_m: float | None, drop_first_frame: bool) -> SourceMotion:
+    """A BVH of our own 24 bodies (:mod:`physhmr_jax.motion.bvh_write`, centimetres by
+    default): the joints are the bodies, every one measured (IK weight 1)."""
+    from physhmr_jax.motion.bvh_write import BVH_UNIT_M
+
+    scale = BVH_UNIT_M if scale_m is None else float(scale_m)
+    if not (np.isfinite(scale) and scale > 0):
+        raise MotionFileError(data.path, f"scale_m must be positive, got {scale_m}")
+    if drop_first_frame:
+        data = dataclasses.replace(data, motion=data.motion[1:])
+    order = [data.names.index(n) for n in BODY_NAMES]
+    if any(data.parents[order[b]] != order[PARENTS[b]] for b in range(1, NUM_BODIES)):
+        raise MotionFileError(data.path, "has our body names but not our hierarchy (a joint under another parent)")
+    joints_m = scale * bvh_world_positions(data)[:, order] @ BVH_TO_OURS.T
+    rest_m = scale * bvh_rest_positions(data)[order] @ BVH_TO_OURS.T
+    offsets = np.zeros((NUM_BODIES, 3))
+    offsets[1:] = rest_m[1:] - rest_m[list(PARENTS[1:])]
+    name = Path(data.path).stem
+    return SourceMotion(
+        name=name, path=str(data.path), fps=data.fps, joints_m=joints_m, skeleton=Skeleton(offsets, name=name),
+        weights=np.ones(NUM_BODIES), layout="physhmr",
+    )  # fmt: skip
 
 
 # The parser's names stay importable from here (``physhmr_jax.motion.bvh.parse_bvh``).
