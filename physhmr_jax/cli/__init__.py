@@ -18,6 +18,7 @@
   physhmr train expert --out RUN [--preset smoke|cpu|gpu|cpu-phc|phc] [--motions DIR] [--seeds K] [--resume]
   physhmr train student --out RUN --teacher POLICY.npz|EXPERT_RUN --data VIDEO_DIR [--stage distill|finetune]
   physhmr eval student --run RUN [--split test] [--json]
+  physhmr reconstruct --video SHARD --run STUDENT_RUN --out DIR [--json]
   physhmr eval vision --data DIR [--runs LABEL=RUN ...] [--tracker EXPERT] [--out DIR] [--json]
   physhmr eval expert --run RUN [--motions DIR] [--json] [--video FILE.mp4 --video-clip NAME]
   physhmr export expert --run RUN --out POLICY.npz [--seed-index S]

@@ -203,6 +203,16 @@ def cmd_eval_vision(args) -> int:
     return 0
 
 
+def cmd_reconstruct(args) -> int:
+    from physhmr_jax.student.reconstruct import reconstruct
+
+    result = reconstruct(
+        args.video, args.run, args.out, seed_index=args.seed_index, iteration=args.iteration, render=not args.no_video
+    )
+    print_result(result, args.json)
+    return 0
+
+
 def cmd_export_expert(args) -> int:
     from physhmr_jax.expert.export import export_policy
 
@@ -294,6 +304,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=positive_float, default=3.0)
     p.add_argument("--out", default="runs/demo")
     p.set_defaults(fn=cmd_demo)
+
+    p = sub.add_parser("reconstruct", help="one video -> the student in simulation -> clip .npz, BVH and mp4")
+    p.add_argument("--video", required=True, help="a video shard (.npz) with encoder features")
+    p.add_argument("--run", required=True, help="a train student run directory")
+    p.add_argument("--out", required=True, help="folder for the outputs")
+    p.add_argument("--seed-index", type=nonnegative_int, default=0)
+    p.add_argument("--iteration", type=nonnegative_int, default=None, help="checkpoint (default: the latest)")
+    p.add_argument("--no-video", action="store_true", help="skip the mp4 (no rendering)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_reconstruct)
 
     train = sub.add_parser("train", help="training runs").add_subparsers(dest="cmd", required=True)
     p = train.add_parser("expert", help="PPO expert (privileged reference) on MJX; writes a run directory")

@@ -1,0 +1,185 @@
+"""``physhmr reconstruct``: one video in, the simulated humanoid's motion out.
+
+The trained student (a ``physhmr train student`` run) plays the video from its first frame
+in the physics simulation; nothing of the video's ground truth is read, so an imported real
+video (keypoints, camera, encoder features) works as a synthetic one does.
+
+Where the humanoid starts: the vision env starts at the reference state of "the video's
+motion". A real video has none, so the motion here is the kinematic estimate of the video
+itself: the encoder's per-frame pose placed on the pelvis ray, smoothed, retargeted to the
+humanoid by the mocap importer's IK fit and put on the floor (the two-stage baseline's
+first stage, :mod:`physhmr_jax.eval.results`). Only its first frame matters: the play runs
+without early termination, and the student's observation never reads the motion
+(``tests/test_vision_env.py``).
+
+Outputs in ``--out``: ``reconstruction.npz`` (our clip format, 30 Hz, on the student's
+body), ``reconstruction.bvh`` (:mod:`physhmr_jax.motion.bvh_write`; ``load_bvh`` reads it
+back), ``reconstruction.mp4`` (the input frame with the simulated skeleton projected by the
+video's camera | MuJoCo's render of the humanoid), ``estimate.npz`` (the retargeted
+kinematic estimate the humanoid started from) and ``summary.json`` (frames, compile and play
+seconds, the real-time factor; errors against ``joints3d`` when the shard has it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from physhmr_jax.config_io import ConfigError
+from physhmr_jax.vision.shards import VideoFileError, load_sample
+
+QPOS = "qpos"
+BODY_POS = "body_pos"
+
+
+def _check_estimates(sample, path) -> None:
+    for key in ("features", "root_6d_estimate", "joints_rel_cam_estimate"):
+        if getattr(sample, key) is None:
+            raise VideoFileError(path, f"has no '{key}' (run `physhmr encoder features --data DIR` on it first)")
+
+
+def overlay_frames(sample, body_pos: np.ndarray, height_px: int) -> list[np.ndarray]:
+    """The input frames (grey when the shard has none) with the simulated bodies projected
+    by the video's camera and joined by the skeleton's bones, scaled to ``height_px``."""
+    from PIL import Image
+
+    from physhmr_jax.humanoid.skeleton import BODY_NAMES
+    from physhmr_jax.vision import show
+
+    width, height = show.canvas_size(sample)
+    n = body_pos.shape[0]
+    uv, depth = show.project_np(sample.K, sample.R_wc[:n], sample.t_wc[:n], body_pos)
+    bones = show.bones_for(BODY_NAMES)
+    out = []
+    for t in range(n):
+        image = (
+            sample.frames[t] if sample.frames is not None else np.full((height, width, 3), show.CANVAS_GREY, np.uint8)
+        )
+        visible = (depth[t] > 0).astype(np.float32)
+        drawn = show.draw_frame(image, uv[t], visible, bones, label=f"{sample.name} t={t}")
+        w = max(2, int(round(drawn.shape[1] * height_px / drawn.shape[0])))
+        out.append(np.asarray(Image.fromarray(drawn).resize((w, height_px), Image.BILINEAR)))
+    return out
+
+
+def reconstruct(
+    video: str | Path,
+    run: str | Path,
+    out: str | Path,
+    *,
+    seed_index: int = 0,
+    iteration: int | None = None,
+    smooth_frames: int = 5,
+    render: bool = True,
+) -> dict:
+    """Play the student of ``run`` on the shard ``video``; write the outputs (module docstring) to ``out``."""
+    from physhmr_jax.agents import ppo
+    from physhmr_jax.envs import imitation, vision, wrappers
+    from physhmr_jax.eval import metrics, protocols
+    from physhmr_jax.eval.results import smooth
+    from physhmr_jax.expert import evaluate as expert_evaluate
+    from physhmr_jax.expert.build import build_expert
+    from physhmr_jax.humanoid.skeleton import FOOT_BODIES, NUM_BODIES, mean_skeleton
+    from physhmr_jax.motion.bvh_write import write_bvh
+    from physhmr_jax.motion.clip import Clip
+    from physhmr_jax.motion.retarget import retarget
+    from physhmr_jax.motion.source import SourceMotion
+    from physhmr_jax.student import config as student_config
+    from physhmr_jax.student.build import ablation, load_teacher, vision_env_config
+    from physhmr_jax.vision.encoder_features import kinematic_world_joints
+    from physhmr_jax.vision.video_lib import build_video_lib
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sample = load_sample(video, load_frames=render)
+    _check_estimates(sample, video)
+    config = student_config.load_config(run)
+    teacher = load_teacher(config.teacher.path, seed_index=config.teacher.seed_index)
+
+    # The start: the video's own kinematic estimate, retargeted (module docstring).
+    kinematic = kinematic_world_joints(sample.joints_rel_cam_estimate, sample)[0]
+    name = sample.motion_name or sample.name or Path(video).stem
+    source = SourceMotion(
+        name=name, path=str(video), fps=sample.fps, joints_m=smooth(kinematic, smooth_frames),
+        skeleton=mean_skeleton(), weights=np.ones(NUM_BODIES),
+    )  # fmt: skip
+    estimate, _ = retarget(source)
+    estimate_path = estimate.save(out / "estimate.npz")
+    expert = build_expert(teacher.config, motions=[str(estimate_path)])
+    sample = dataclasses.replace(sample, motion_name=expert.clips[0].name)
+    video_lib = build_video_lib([sample], expert.motion_lib, root_position=ablation(config) == "root_position")
+    env = vision.VisionEnv(
+        expert.humanoid, video_lib.feature_size, vision_env_config(teacher.config, "first", ablation(config))
+    )
+    if abs(env.dt * sample.fps - 1.0) > 1e-6:
+        raise ConfigError(f"{video}: {sample.fps:g} fps, the student steps at {1 / env.dt:g} Hz (resample the video)")
+    ppo_config = student_config.ppo_config(config)
+    training_env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
+    states = expert_evaluate.restore_seeds(run, training_env, ppo_config, iteration=iteration)
+    if not 0 <= seed_index < int(states.iteration.shape[0]):
+        raise ConfigError(f"--seed-index {seed_index} out of range: the run trained {int(states.iteration.shape[0])}")
+    state = expert_evaluate.seed_state(states, seed_index)
+    networks = ppo.make_networks(env, ppo_config)
+    data = vision.VisionData(expert.motion_lib, video_lib)
+    steps = sample.num_frames
+
+    def play(training_state, env_data):
+        def record(s, action, next_state):
+            del action, next_state
+            return {QPOS: s.data.qpos, BODY_POS: jax.vmap(imitation.body_kinematics)(s.data).pos}
+
+        return expert_evaluate.play_from_first_frames(env, networks, training_state, env_data, 1, steps, record)
+
+    start = time.perf_counter()
+    compiled = jax.jit(play).lower(state, data).compile()
+    compile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    extras = jax.block_until_ready(compiled(state, data).extras)
+    play_s = time.perf_counter() - start
+    qpos = np.asarray(extras[QPOS])[:, 0].astype(np.float64)
+    body_pos = np.asarray(extras[BODY_POS])[:, 0].astype(np.float64)
+
+    clip = Clip(name, 1.0 / env.dt, qpos[:, :3], qpos[:, 3:7], qpos[:, 7:], expert.humanoid.skeleton, str(video))
+    outputs = {
+        "npz": str(clip.save(out / "reconstruction.npz")),
+        "bvh": str(write_bvh(out / "reconstruction.bvh", clip)),
+    }
+    if render:
+        from physhmr_jax.humanoid.render import FRAME_SIZE, render_qpos, write_side_by_side
+
+        right = render_qpos(expert.humanoid.mj_model, qpos)
+        left = overlay_frames(sample, body_pos, FRAME_SIZE[0])
+        path = out / "reconstruction.mp4"
+        write_side_by_side(path, left, right, fps=sample.fps)
+        outputs["mp4"] = str(path)
+    seconds = steps / sample.fps
+    summary = {
+        "video": str(video),
+        "run": str(run),
+        "frames": steps,
+        "video_seconds": round(seconds, 3),
+        "compile_s": round(compile_s, 2),
+        "play_s": round(play_s, 3),
+        "realtime_factor": round(seconds / max(play_s, 1e-9), 1),
+        "outputs": outputs,
+    }
+    if sample.joints3d is not None:
+        gt = sample.joints3d[:steps]
+        summary["phc"] = protocols.phc_sequence(body_pos, gt, foot_indices=FOOT_BODIES)
+        summary["physhmr"] = {
+            k: v for k, v in protocols.physhmr_protocol([(body_pos, gt)], foot_indices=FOOT_BODIES).items()
+            if k != "per_clip"
+        }  # fmt: skip
+        summary["estimate_g_mpjpe_mm"] = float(
+            metrics.M_TO_MM * np.mean(np.linalg.norm(kinematic - sample.joints3d, axis=-1))
+        )
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+__all__ = ["overlay_frames", "reconstruct"]
