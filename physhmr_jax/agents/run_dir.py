@@ -254,6 +254,7 @@ def plot_curves(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import EngFormatter
 
     columns = set().union(*(r.keys() for r in rows)) if rows else set()
     panels = [(name, label) for name, label in (panels or CURVE_PANELS).items() if name in columns]
@@ -271,6 +272,7 @@ def plot_curves(
             ax.fill_between(steps, np.nanmin(values, axis=0), np.nanmax(values, axis=0), alpha=0.25, lw=0)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("env steps per seed" if num_seeds > 1 else "env steps")
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 300k, 1M: long tick labels overlap
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")

@@ -65,6 +65,7 @@ def plot_comparison(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import EngFormatter
 
     metrics = list(curves)
     labels = list(labels) if labels else [Path(r).name for r in runs]
@@ -81,6 +82,7 @@ def plot_comparison(
                                 color=line.get_color(), lw=0)  # fmt: skip
         ax.set_title(metric, fontsize=10)
         ax.set_xlabel("env steps per seed")
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 300k, 1M: long tick labels overlap
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
