@@ -7,8 +7,9 @@
 #   bash experiments/teacher.sh procedural          # first: runs/expert/teacher_procedural/policy.npz
 #   bash experiments/student.sh [ENV_STEPS_PER_SEED]  # default 2M
 #
-# Each step is skipped when its output exists, so the script resumes after an interruption
-# (training steps resume from their last checkpoint).
+# Then the results table (eval vision, with the two-stage baseline) and one reconstruction.
+# Each data and training step is skipped when its output exists, so the script resumes
+# after an interruption (training steps resume from their last checkpoint).
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 STEPS=${1:-2000000}
@@ -47,3 +48,9 @@ for clip, split in manifest["split"].items():
 PY
 $PHYSHMR eval expert --run runs/expert/teacher_procedural --motions runs/motions/procedural_test --json \
   > "$OUT/teacher_eval_test.json"
+# The results table on the test videos (docs/results.md): the kinematic baseline, the
+# two-stage baseline (the estimate retargeted and tracked by the teacher) and the student.
+$PHYSHMR eval vision --data "$VIDEOS" --split test --runs "distilled=$OUT" --tracker "$TEACHER" \
+  --out runs/results/procedural --markdown runs/results/procedural/table.md
+# One test video reconstructed (clip, BVH, mp4; play time vs real time in summary.json).
+$PHYSHMR reconstruct --video "$(ls "$VIDEOS"/test/*.npz | head -1)" --run "$OUT" --out runs/reconstruct/procedural --json

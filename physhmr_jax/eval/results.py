@@ -103,6 +103,20 @@ def smooth(x: np.ndarray, frames: int) -> np.ndarray:
     return (cumsum[frames:] - cumsum[:-frames]) / frames
 
 
+def retargeted_estimate(name: str, source: str, fps: float, joints: np.ndarray, smooth_frames: int = SMOOTH_FRAMES):
+    """A clip from a kinematic estimate's world joints [T, 24, 3]: smoothed over
+    ``smooth_frames``, fitted to the mean body by the mocap importer's IK and put on the floor."""
+    from physhmr_jax.humanoid.skeleton import NUM_BODIES, mean_skeleton
+    from physhmr_jax.motion.retarget import retarget
+    from physhmr_jax.motion.source import SourceMotion
+
+    motion = SourceMotion(
+        name=name, path=source, fps=fps, joints_m=smooth(joints, smooth_frames), skeleton=mean_skeleton(),
+        weights=np.ones(NUM_BODIES),
+    )  # fmt: skip
+    return retarget(motion)[0]
+
+
 class PolicyState(NamedTuple):
     """What the evaluation's play reads of a training state: a frozen policy's arrays."""
 
@@ -126,20 +140,13 @@ def two_stage_sequences(
 
     from physhmr_jax.expert.build import build_expert
     from physhmr_jax.expert.evaluate import SIM_BODY_POS, make_play_clips, steps_per_clip
-    from physhmr_jax.humanoid.skeleton import NUM_BODIES, mean_skeleton
-    from physhmr_jax.motion.retarget import retarget
-    from physhmr_jax.motion.source import SourceMotion
     from physhmr_jax.student.build import load_teacher
 
     clips_dir = Path(clips_dir)
     clips_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for s, joints in zip(samples, kinematic.pred, strict=True):
-        source = SourceMotion(
-            name=s.name, path=str(s.source), fps=s.fps, joints_m=smooth(joints, smooth_frames),
-            skeleton=mean_skeleton(), weights=np.ones(NUM_BODIES),
-        )  # fmt: skip
-        clip, _ = retarget(source)
+        clip = retargeted_estimate(s.name, str(s.source), s.fps, joints, smooth_frames)
         paths.append(str(clip.save(clips_dir / f"{s.name}.npz")))
     teacher = load_teacher(tracker, seed_index=seed_index)
     expert = build_expert(teacher.config, motions=paths)
@@ -341,6 +348,7 @@ __all__ = [
     "method_row",
     "parse_runs",
     "plot_per_frame",
+    "retargeted_estimate",
     "smooth",
     "student_sequences",
     "two_stage_sequences",

@@ -31,6 +31,7 @@ import jax
 import numpy as np
 
 from physhmr_jax.config_io import ConfigError
+from physhmr_jax.eval.results import SMOOTH_FRAMES
 from physhmr_jax.vision.shards import VideoFileError, load_sample
 
 QPOS = "qpos"
@@ -74,21 +75,19 @@ def reconstruct(
     *,
     seed_index: int = 0,
     iteration: int | None = None,
-    smooth_frames: int = 5,
+    smooth_frames: int = SMOOTH_FRAMES,
     render: bool = True,
 ) -> dict:
     """Play the student of ``run`` on the shard ``video``; write the outputs (module docstring) to ``out``."""
     from physhmr_jax.agents import ppo
     from physhmr_jax.envs import imitation, vision, wrappers
     from physhmr_jax.eval import metrics, protocols
-    from physhmr_jax.eval.results import smooth
+    from physhmr_jax.eval.results import retargeted_estimate
     from physhmr_jax.expert import evaluate as expert_evaluate
     from physhmr_jax.expert.build import build_expert
-    from physhmr_jax.humanoid.skeleton import FOOT_BODIES, NUM_BODIES, mean_skeleton
+    from physhmr_jax.humanoid.skeleton import FOOT_BODIES
     from physhmr_jax.motion.bvh_write import write_bvh
     from physhmr_jax.motion.clip import Clip
-    from physhmr_jax.motion.retarget import retarget
-    from physhmr_jax.motion.source import SourceMotion
     from physhmr_jax.student import config as student_config
     from physhmr_jax.student.build import ablation, load_teacher, vision_env_config
     from physhmr_jax.vision.encoder_features import kinematic_world_joints
@@ -104,11 +103,7 @@ def reconstruct(
     # The start: the video's own kinematic estimate, retargeted (module docstring).
     kinematic = kinematic_world_joints(sample.joints_rel_cam_estimate, sample)[0]
     name = sample.motion_name or sample.name or Path(video).stem
-    source = SourceMotion(
-        name=name, path=str(video), fps=sample.fps, joints_m=smooth(kinematic, smooth_frames),
-        skeleton=mean_skeleton(), weights=np.ones(NUM_BODIES),
-    )  # fmt: skip
-    estimate, _ = retarget(source)
+    estimate = retargeted_estimate(name, str(video), sample.fps, kinematic, smooth_frames)
     estimate_path = estimate.save(out / "estimate.npz")
     expert = build_expert(teacher.config, motions=[str(estimate_path)])
     sample = dataclasses.replace(sample, motion_name=expert.clips[0].name)
