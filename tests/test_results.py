@@ -57,9 +57,11 @@ def test_method_row_counts_failures_under_both_protocols(samples):
     assert row["failure_rate"] == 1.0 and row["pa_mpjpe_mm"] is None  # failures leave the means
     table = results.markdown_table([results.method_row(shifted), row], split="test", videos=2)
     lines = table.splitlines()
-    assert lines[2].startswith("| method | PA-MPJPE") and len(lines) == 6
+    assert lines[2].startswith("| method | PA-MPJPE") and len(lines) == 13
     assert lines[4].startswith("| shifted | 0.0") and "| 0% |" in lines[4]
     assert lines[5].startswith("| noise | –") and "| 100% |" in lines[5]
+    # PHC's table: the shifted row fails from frame 0 (0% success) with its 600 mm error shown.
+    assert lines[9].startswith("| method | Success | G-MPJPE") and lines[11].startswith("| shifted | 0% | 600.0")
 
 
 def test_missing_estimate_or_truth_names_the_shard(samples, tmp_path):

@@ -131,7 +131,7 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     for row in rows.values():
         assert row["clips"] == 2 and 0.0 <= row["failure_rate"] <= 1.0
         assert sorted(c["frames"] for c in row["per_clip"]["phc"]) == [25, 40], row["method"]
-    assert (table / "results.md").read_text().count("\n| ") == 4  # header + 3 methods
+    assert (table / "results.md").read_text().count("\n| ") == 8  # 2 tables: header + 3 methods
     assert (table / "per_frame_errors.png").stat().st_size > 0
     assert sorted(p.name for p in (table / "two_stage_clips").iterdir()) == ["turn_test.npz", "walk_test.npz"]
     # physhmr reconstruct on an imported "real" video: COCO keypoints written from a synthetic

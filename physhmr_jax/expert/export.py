@@ -62,12 +62,8 @@ def policy_sizes(config) -> types.SimpleNamespace:
     return types.SimpleNamespace(observation_size=observation_size, action_size=imitation.ACTION_SIZE)
 
 
-def load_policy(path: str | Path):
-    """``(networks, params, normalizer_params, config)`` of an exported policy.
-
-    ``params`` holds ``{"policy": ...}`` (the critic is not exported); use it with
-    ``networks.policy(params, normalizer_params, obs)``.
-    """
+def _read(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and the ``__meta__`` dict of an exported policy file, checked."""
     path = Path(path)
     try:
         f = np.load(path)
@@ -86,6 +82,21 @@ def load_policy(path: str | Path):
         raise run_dir.RunDirError(
             path, f"format version {meta.get('format_version')} does not fit this code (it reads {FORMAT_VERSION})"
         )
+    return arrays, meta
+
+
+def policy_meta(path: str | Path) -> dict:
+    """The metadata of an exported policy: format version, config, iteration, seed, run directory."""
+    return _read(path)[1]
+
+
+def load_policy(path: str | Path):
+    """``(networks, params, normalizer_params, config)`` of an exported policy.
+
+    ``params`` holds ``{"policy": ...}`` (the critic is not exported); use it with
+    ``networks.policy(params, normalizer_params, obs)``.
+    """
+    arrays, meta = _read(path)
     try:
         config = config_io.from_dict(meta["config"])
         ppo_config = expert_config.ppo_config(config)
@@ -110,4 +121,4 @@ def load_policy(path: str | Path):
     return networks, params, normalizer, config
 
 
-__all__ = ["FORMAT_VERSION", "export_policy", "load_policy", "policy_sizes", "save_policy"]
+__all__ = ["FORMAT_VERSION", "export_policy", "load_policy", "policy_meta", "policy_sizes", "save_policy"]
