@@ -141,9 +141,9 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     rec = tmp_path / "reconstruction"
     assert cli.main(["reconstruct", "--video", str(video), "--run", str(run), "--out", str(rec), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["frames"] == 30 and "phc" not in summary  # no ground truth to score against
+    assert summary["steps"] == summary["video_frames"] == 30 and "phc" not in summary  # no ground truth
     with capsys.disabled():
-        print(f"\nreconstruct: {summary['frames']} frames, play {summary['play_s']} s "
+        print(f"\nreconstruct: {summary['steps']} frames, play {summary['play_s']} s "
               f"({summary['realtime_factor']}x real time), compile {summary['compile_s']} s")  # fmt: skip
     assert {k: Path(v).suffix for k, v in summary["outputs"].items()} == {"npz": ".npz", "bvh": ".bvh", "mp4": ".mp4"}
     assert Path(summary["outputs"]["mp4"]).stat().st_size > 1000

@@ -16,7 +16,7 @@ Outputs in ``--out``: ``reconstruction.npz`` (our clip format, 30 Hz, on the stu
 body), ``reconstruction.bvh`` (:mod:`physhmr_jax.motion.bvh_write`; ``load_bvh`` reads it
 back), ``reconstruction.mp4`` (the input frame with the simulated skeleton projected by the
 video's camera | MuJoCo's render of the humanoid), ``estimate.npz`` (the retargeted
-kinematic estimate the humanoid started from) and ``summary.json`` (frames, compile and play
+kinematic estimate the humanoid started from) and ``summary.json`` (control steps played, compile and play
 seconds, the real-time factor; errors against ``joints3d`` when the shard has it).
 """
 
@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from physhmr_jax.config_io import ConfigError
@@ -44,25 +45,25 @@ def _check_estimates(sample, path) -> None:
             raise VideoFileError(path, f"has no '{key}' (run `physhmr encoder features --data DIR` on it first)")
 
 
-def overlay_frames(sample, body_pos: np.ndarray, height_px: int) -> list[np.ndarray]:
-    """The input frames (grey when the shard has none) with the simulated bodies projected
-    by the video's camera and joined by the skeleton's bones, scaled to ``height_px``."""
+def overlay_frames(sample, body_pos: np.ndarray, frames: np.ndarray, height_px: int) -> list[np.ndarray]:
+    """The input frames ``frames`` [N] (grey when the shard has none) with the simulated
+    bodies ``body_pos`` [N, 24, 3] projected by the video's camera and joined by the
+    skeleton's bones, scaled to ``height_px``."""
     from PIL import Image
 
     from physhmr_jax.humanoid.skeleton import BODY_NAMES
     from physhmr_jax.vision import show
 
     width, height = show.canvas_size(sample)
-    n = body_pos.shape[0]
-    uv, depth = show.project_np(sample.K, sample.R_wc[:n], sample.t_wc[:n], body_pos)
+    uv, depth = show.project_np(sample.K, sample.R_wc[frames], sample.t_wc[frames], body_pos)
     bones = show.bones_for(BODY_NAMES)
     out = []
-    for t in range(n):
+    for i, f in enumerate(frames):
         image = (
-            sample.frames[t] if sample.frames is not None else np.full((height, width, 3), show.CANVAS_GREY, np.uint8)
+            sample.frames[f] if sample.frames is not None else np.full((height, width, 3), show.CANVAS_GREY, np.uint8)
         )
-        visible = (depth[t] > 0).astype(np.float32)
-        drawn = show.draw_frame(image, uv[t], visible, bones, label=f"{sample.name} t={t}")
+        visible = (depth[i] > 0).astype(np.float32)
+        drawn = show.draw_frame(image, uv[i], visible, bones, label=f"{sample.name} frame {f}")
         w = max(2, int(round(drawn.shape[1] * height_px / drawn.shape[0])))
         out.append(np.asarray(Image.fromarray(drawn).resize((w, height_px), Image.BILINEAR)))
     return out
@@ -111,8 +112,6 @@ def reconstruct(
     env = vision.VisionEnv(
         expert.humanoid, video_lib.feature_size, vision_env_config(teacher.config, "first", ablation(config))
     )
-    if abs(env.dt * sample.fps - 1.0) > 1e-6:
-        raise ConfigError(f"{video}: {sample.fps:g} fps, the student steps at {1 / env.dt:g} Hz (resample the video)")
     ppo_config = student_config.ppo_config(config)
     training_env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
     states = expert_evaluate.restore_seeds(run, training_env, ppo_config, iteration=iteration)
@@ -121,7 +120,10 @@ def reconstruct(
     state = expert_evaluate.seed_state(states, seed_index)
     networks = ppo.make_networks(env, ppo_config)
     data = vision.VisionData(expert.motion_lib, video_lib)
-    steps = sample.num_frames
+    # The student steps at the control rate (30 Hz) and reads the frame shown at each step's
+    # time, so a video of any frame rate plays (VideoLib.frame_at): every step whose frame exists.
+    steps = int(np.floor((sample.num_frames - 1) / sample.fps / env.dt + 1e-3)) + 1
+    frame_of_step = np.asarray(video_lib.frame_index(jnp.zeros(steps, jnp.int32), jnp.arange(steps) * env.dt))
 
     def play(training_state, env_data):
         def record(s, action, next_state):
@@ -148,15 +150,17 @@ def reconstruct(
         from physhmr_jax.humanoid.render import FRAME_SIZE, render_qpos, write_side_by_side
 
         right = render_qpos(expert.humanoid.mj_model, qpos)
-        left = overlay_frames(sample, body_pos, FRAME_SIZE[0])
+        left = overlay_frames(sample, body_pos, frame_of_step, FRAME_SIZE[0])
         path = out / "reconstruction.mp4"
-        write_side_by_side(path, left, right, fps=sample.fps)
+        write_side_by_side(path, left, right, fps=1.0 / env.dt)
         outputs["mp4"] = str(path)
-    seconds = steps / sample.fps
+    seconds = steps * env.dt
     summary = {
         "video": str(video),
         "run": str(run),
-        "frames": steps,
+        "steps": steps,
+        "video_frames": sample.num_frames,
+        "video_fps": sample.fps,
         "video_seconds": round(seconds, 3),
         "compile_s": round(compile_s, 2),
         "play_s": round(play_s, 3),
@@ -164,7 +168,7 @@ def reconstruct(
         "outputs": outputs,
     }
     if sample.joints3d is not None:
-        gt = sample.joints3d[:steps]
+        gt = sample.joints3d[frame_of_step]
         summary["phc"] = protocols.phc_sequence(body_pos, gt, foot_indices=FOOT_BODIES)
         summary["physhmr"] = {
             k: v for k, v in protocols.physhmr_protocol([(body_pos, gt)], foot_indices=FOOT_BODIES).items()
