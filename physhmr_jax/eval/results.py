@@ -211,7 +211,8 @@ def student_sequences(
 
 
 def _run_budget(run: str | Path, iteration: int | None = None) -> str:
-    """ "N env steps per seed" from a run directory's metrics.csv (at ``iteration``, else the last row)."""
+    """A run's training budget in words: the env steps per seed of its metrics.csv row at
+    ``iteration`` (else the last row); for an exported policy, those of the run it came from."""
     import csv
 
     if Path(run).is_file():  # an exported policy: the budget of the run and iteration it came from

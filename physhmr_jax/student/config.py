@@ -15,7 +15,8 @@ One ``ConfigDict`` per run, saved as ``config.json`` in the run directory:
   * ``init``: a student run whose networks and observation statistics (one seed's, for
     every seed here) the run starts from: fine-tuning starts from the distilled student.
   * ``ppo``: the PPO settings (the stage sets ``kin_weight``); ``env``: the vision env's
-    start rule (``random`` frame in training) and input ablation (``none``); ``run``: iterations, checkpoints, seed.
+    start rule (``random`` frame in training) and input ablation (``none``); ``run``:
+    iterations, checkpoints, seed.
 """
 
 from __future__ import annotations
