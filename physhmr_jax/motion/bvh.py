@@ -365,6 +365,8 @@ def _load_physhmr(data: BvhData, *, scale_m: float | None, drop_first_frame: boo
     if not (np.isfinite(scale) and scale > 0):
         raise MotionFileError(data.path, f"scale_m must be positive, got {scale_m}")
     if drop_first_frame:
+        if data.num_frames < 2:
+            raise MotionFileError(data.path, "has only one frame; cannot drop the first frame")
         data = dataclasses.replace(data, motion=data.motion[1:])
     order = [data.names.index(n) for n in BODY_NAMES]
     if any(data.parents[order[b]] != order[PARENTS[b]] for b in range(1, NUM_BODIES)):
