@@ -279,9 +279,18 @@ def plot_curves(
     spread = f"mean and min-max over {num_seeds} seeds" if num_seeds > 1 else "1 seed"
     fig.suptitle(f"{title + ': ' if title else ''}{spread}", fontsize=11)
     fig.tight_layout()
+    return save_figure(fig, path, dpi=90)
+
+
+def save_figure(fig, path: str | os.PathLike, *, dpi: int) -> Path:
+    """Write a matplotlib figure as PNG (the folder made, the file replaced atomically: a
+    reader never sees half a picture) and close it."""
+    import matplotlib.pyplot as plt
+
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=90)
+    fig.savefig(tmp, dpi=dpi)
     plt.close(fig)
     tmp.replace(path)
     return path
@@ -407,5 +416,6 @@ __all__ = [
     "plot_curves",
     "read_metrics",
     "save_config",
+    "save_figure",
     "seed_curves",
 ]

@@ -89,11 +89,7 @@ def plot_comparison(
     axes.flat[0].legend(fontsize=8)
     fig.suptitle(title or "mean and min-max over seeds", fontsize=11)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=90)
-    plt.close(fig)
-    return out
+    return run_dir.save_figure(fig, out, dpi=90)
 
 
 __all__ = ["DEFAULT_METRICS", "compare_runs", "plot_comparison"]

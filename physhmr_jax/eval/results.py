@@ -36,7 +36,7 @@ import numpy as np
 from physhmr_jax.config_io import ConfigError
 from physhmr_jax.eval import protocols
 from physhmr_jax.humanoid.skeleton import FOOT_BODIES
-from physhmr_jax.vision.shards import VideoFileError, VideoSample, load_sample
+from physhmr_jax.vision.shards import VideoFileError, VideoSample, encoder_output, load_sample
 
 SMOOTH_FRAMES = 5  # the two-stage baseline's moving average over the kinematic estimate (frames)
 
@@ -89,13 +89,7 @@ def kinematic_sequences(samples: Sequence[VideoSample]) -> MethodSequences:
     """The encoder head per frame, root on the pelvis ray (no physics)."""
     from physhmr_jax.vision.encoder_features import kinematic_world_joints
 
-    pred = []
-    for s in samples:
-        if s.joints_rel_cam_estimate is None:
-            raise VideoFileError(
-                s.source, "has no 'joints_rel_cam_estimate' (run `physhmr encoder features` on it first)"
-            )
-        pred.append(kinematic_world_joints(s.joints_rel_cam_estimate, s)[0])
+    pred = [kinematic_world_joints(encoder_output(s, "joints_rel_cam_estimate"), s)[0] for s in samples]
     return MethodSequences("kinematic", [s.name for s in samples], pred, [s.joints3d for s in samples], "encoder only")
 
 
@@ -296,6 +290,8 @@ def plot_per_frame(methods: Sequence[MethodSequences], path: str | Path, *, vide
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from physhmr_jax.agents.run_dir import save_figure
+
     count = min(videos, len(methods[0].names))
     fig, axes = plt.subplots(1, count, figsize=(4.5 * count, 3.2), squeeze=False)
     for j in range(count):
@@ -309,11 +305,7 @@ def plot_per_frame(methods: Sequence[MethodSequences], path: str | Path, *, vide
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def parse_runs(runs: Sequence[str]) -> list[tuple[str, str]]:

@@ -33,7 +33,7 @@ import numpy as np
 
 from physhmr_jax.config_io import ConfigError
 from physhmr_jax.eval.results import SMOOTH_FRAMES
-from physhmr_jax.vision.shards import VideoFileError, load_sample
+from physhmr_jax.vision.shards import encoder_output, load_sample
 
 QPOS = "qpos"
 BODY_POS = "body_pos"
@@ -41,8 +41,7 @@ BODY_POS = "body_pos"
 
 def _check_estimates(sample, path) -> None:
     for key in ("features", "root_6d_estimate", "joints_rel_cam_estimate"):
-        if getattr(sample, key) is None:
-            raise VideoFileError(path, f"has no '{key}' (run `physhmr encoder features --data DIR` on it first)")
+        encoder_output(sample, key, path)
 
 
 def overlay_frames(sample, body_pos: np.ndarray, frames: np.ndarray, height_px: int) -> list[np.ndarray]:

@@ -31,7 +31,13 @@ from physhmr_jax.geometry.root_placement import place_root
 from physhmr_jax.humanoid.skeleton import BODY_INDEX, PARENTS, mean_skeleton
 from physhmr_jax.vision.encoder_model import ImageEncoder, encode_sample
 from physhmr_jax.vision.encoder_train import M_TO_MM, camera_frame_targets, load_encoder, split_shards
-from physhmr_jax.vision.shards import VideoFileError, VideoSample, body_keypoint_indices, load_sample, save_sample
+from physhmr_jax.vision.shards import (
+    VideoSample,
+    body_keypoint_indices,
+    encoder_output,
+    load_sample,
+    save_sample,
+)
 
 # ----------------------------------------------------------------------------- features
 
@@ -62,11 +68,7 @@ def write_features(run_dir: str | os.PathLike, paths: Sequence[Path], *, progres
 
 def load_features(sample: VideoSample) -> np.ndarray:
     """The policy's side of the features contract: [T, F] float32, or an error naming the shard."""
-    if sample.features is None:
-        raise VideoFileError(
-            sample.source or sample.name, "has no 'features' (run `physhmr encoder features` on it first)"
-        )
-    return sample.features
+    return encoder_output(sample, "features")
 
 
 # ----------------------------------------------------------------------------- kinematic baseline

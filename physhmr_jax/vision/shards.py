@@ -284,6 +284,17 @@ class VideoSample:
         return self
 
 
+def encoder_output(sample: VideoSample, key: str, where: str | os.PathLike | None = None) -> np.ndarray:
+    """``sample.<key>``, one of the arrays ``physhmr encoder features`` writes (``features``,
+    ``root_6d_estimate``, ``joints_rel_cam_estimate``), or a :class:`VideoFileError` naming the
+    shard and the command to run when it is missing."""
+    value = getattr(sample, key)
+    if value is None:
+        where = where if where is not None else (sample.source or sample.name)
+        raise VideoFileError(where, f"has no '{key}' (run `physhmr encoder features` on it first)")
+    return value
+
+
 def save_sample(path: str | os.PathLike, sample: VideoSample, *, compress: bool = False) -> Path:
     """Validate and write ``sample`` as an ``.npz`` shard, atomically (temporary file, then rename).
 

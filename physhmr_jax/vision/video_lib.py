@@ -34,7 +34,7 @@ from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.geometry.camera import Camera
 from physhmr_jax.humanoid.skeleton import RAY_BODIES
 from physhmr_jax.motion.library import MotionLib
-from physhmr_jax.vision.shards import VideoFileError, VideoSample, load_sample, to_ray_keypoints
+from physhmr_jax.vision.shards import VideoFileError, VideoSample, encoder_output, load_sample, to_ray_keypoints
 
 NUM_RAY_JOINTS = len(RAY_BODIES)  # 12
 
@@ -116,9 +116,8 @@ class VideoLib:
 
 def world_root_quat_estimate(sample: VideoSample, where: str | os.PathLike) -> np.ndarray:
     """[T, 4] world pelvis orientation from the encoder's camera-frame estimate: R_wc R_cam."""
-    if sample.root_6d_estimate is None:
-        raise VideoFileError(where, "has no 'root_6d_estimate' (run `physhmr encoder features` on it first)")
-    R_cam = np.asarray(rot.sixd_to_matrix(jnp.asarray(sample.root_6d_estimate)), np.float64)
+    root_6d = encoder_output(sample, "root_6d_estimate", where)
+    R_cam = np.asarray(rot.sixd_to_matrix(jnp.asarray(root_6d)), np.float64)
     R_world = np.einsum("tij,tjk->tik", sample.R_wc.astype(np.float64), R_cam)
     return np.asarray(rot.matrix_to_quat(jnp.asarray(R_world, jnp.float32)), np.float32)
 
@@ -128,9 +127,8 @@ def world_root_pos_estimate(sample: VideoSample, where: str | os.PathLike) -> np
     with its root on the pelvis keypoint's ray, taken into the world."""
     from physhmr_jax.vision.encoder_features import kinematic_world_joints
 
-    if sample.joints_rel_cam_estimate is None:
-        raise VideoFileError(where, "has no 'joints_rel_cam_estimate' (run `physhmr encoder features` on it first)")
-    return kinematic_world_joints(sample.joints_rel_cam_estimate, sample)[0][:, 0].astype(np.float32)
+    pose = encoder_output(sample, "joints_rel_cam_estimate", where)
+    return kinematic_world_joints(pose, sample)[0][:, 0].astype(np.float32)
 
 
 def build_video_lib(samples: Sequence[VideoSample], motion_lib: MotionLib, *, root_position: bool = False) -> VideoLib:
@@ -152,8 +150,7 @@ def build_video_lib(samples: Sequence[VideoSample], motion_lib: MotionLib, *, ro
     start = 0
     for sample in samples:
         where = sample.source or sample.name
-        if sample.features is None:
-            raise VideoFileError(where, "has no 'features' (run `physhmr encoder features` on it first)")
+        encoder_output(sample, "features", where)
         if feature_size is None:
             feature_size = sample.features.shape[1]
         elif sample.features.shape[1] != feature_size:
