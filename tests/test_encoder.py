@@ -9,12 +9,15 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from physhmr_jax import cli
+from physhmr_jax.agents.run_dir import RunDirError
+from physhmr_jax.expert.export import load_policy
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.geometry.root_placement import place_root
 from physhmr_jax.humanoid.skeleton import BODY_INDEX
@@ -159,6 +162,16 @@ def test_tiny_training_features_and_eval(dataset, tmp_path, capsys):
     # The head's root orientation estimate is stored beside the features (the student reads it).
     assert after.root_6d_estimate.shape == (before.num_frames, 6)
     np.testing.assert_allclose(out.root_6d_cam, after.root_6d_estimate, atol=1e-5)
+    # The run as one file (what physhmr_jax/pretrained ships): the same weights and config;
+    # read as another kind of network, it is refused in one line naming the file.
+    capsys.readouterr()
+    assert cli.main(["export", "encoder", "--run", str(run), "--out", str(tmp_path / "enc.npz"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "encoder"
+    _, file_params, file_cfg = load_encoder(tmp_path / "enc.npz")
+    chex.assert_trees_all_equal(file_params, params)
+    assert file_cfg.to_dict() == cfg.to_dict()
+    with pytest.raises(RunDirError, match="an exported encoder, not an exported expert"):
+        load_policy(tmp_path / "enc.npz")
 
     capsys.readouterr()
     assert cli.main(["encoder", "eval", "--encoder", str(run), "--data", str(dataset), "--json"]) == 0

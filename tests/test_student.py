@@ -13,6 +13,7 @@ import functools
 import json
 from pathlib import Path
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -33,6 +34,7 @@ from physhmr_jax.motion.bvh import load_bvh
 from physhmr_jax.motion.clip import load_clip
 from physhmr_jax.student import config as student_config
 from physhmr_jax.student.build import build_student, make_algorithm
+from physhmr_jax.student.export import load_student_policy
 from physhmr_jax.vision.shards import save_sample
 
 
@@ -120,14 +122,27 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     # The results table on the same test videos: the kinematic baseline (exact estimates in
     # these videos: ~0 error), the two-stage baseline (the estimate retargeted and tracked by
     # the teacher) and the distilled student, both protocols, in one command.
+    # The student row plays the run exported as one file (policy, normaliser, its and its
+    # teacher's configs: what physhmr_jax/pretrained ships); reconstruct below reads the run.
+    student_file = tmp_path / "student.npz"
+    assert cli.main(["export", "student", "--run", str(run), "--out", str(student_file), "--json"]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert exported["kind"] == "student" and exported["iteration"] == 16 and exported["env_steps"] == 16 * 8 * 8
+    policy, from_file = load_student_policy(run), load_student_policy(student_file)
+    chex.assert_trees_all_equal(from_file.state, policy.state)
+    assert from_file.teacher_config.to_dict() == policy.teacher_config.to_dict() and from_file.feature_size == 8
     table = tmp_path / "table"
-    args = ["eval", "vision", "--data", str(data), "--runs", f"distilled={run}", "--tracker", str(teacher),
+    args = ["eval", "vision", "--data", str(data), "--runs", f"distilled={student_file}", "--tracker", str(teacher),
             "--out", str(table), "--json"]  # fmt: skip
     assert cli.main(args) == 0
     rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
     assert list(rows) == ["kinematic", "two-stage", "distilled"]
     assert rows["kinematic"]["w_mpjpe_mm"] < 1.0 and rows["kinematic"]["success_rate"] == 1.0
-    assert rows["distilled"]["budget"] == f"{16 * 8 * 8:,} env steps per seed"
+    assert rows["distilled"]["budget"] == f"{16 * 8 * 8:,} env steps per seed (exported, iteration 16)"
+    # The same student as eval student saw it (that ran the run directory): PHC's errors agree.
+    by_video = {r["clip"]: r for r in rows["distilled"]["per_clip"]["phc"]}
+    for r in result["per_video"]:
+        assert by_video[r["clip"]]["frames_tracked"] == r["frames_tracked"], (by_video[r["clip"]], r)
     for row in rows.values():
         assert row["clips"] == 2 and 0.0 <= row["failure_rate"] <= 1.0
         assert sorted(c["frames"] for c in row["per_clip"]["phc"]) == [25, 40], row["method"]

@@ -47,9 +47,12 @@ def cmd_bench_rays(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from physhmr_jax.demo import run_demo
+    from physhmr_jax.demo import run_demo, run_method_demo
 
-    run_demo(motions=args.motions, out_dir=Path(args.out), clip_name=args.clip, seconds=args.seconds)
+    if args.playback:
+        run_demo(motions=args.motions, out_dir=Path(args.out), clip_name=args.clip, seconds=args.seconds)
+        return 0
+    run_method_demo(args.out, student=args.student, encoder=args.encoder, expert=args.expert)
     return 0
 
 
@@ -189,13 +192,13 @@ def cmd_eval_vision(args) -> int:
 
     result = evaluate_vision(
         args.data, split=args.split, runs=args.runs or (), kinematic=not args.no_kinematic, tracker=args.tracker,
-        out=args.out, seed_index=args.seed_index,
+        out=args.out, seed_index=args.seed_index, motions=args.motions,
     )  # fmt: skip
     if args.markdown:
         Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
         Path(args.markdown).write_text(result["markdown"])
     if args.json:
-        print(json.dumps({k: v for k, v in result.items() if k != "markdown"}, indent=2))
+        print(json.dumps({k: v for k, v in result.items() if k not in ("markdown", "sequences")}, indent=2))
     else:
         print(result["markdown"], end="")
         if args.out:
@@ -204,10 +207,12 @@ def cmd_eval_vision(args) -> int:
 
 
 def cmd_reconstruct(args) -> int:
+    from physhmr_jax import pretrained
     from physhmr_jax.student.reconstruct import reconstruct
 
+    run = pretrained.or_shipped(args.run, "student")
     result = reconstruct(
-        args.video, args.run, args.out, seed_index=args.seed_index, iteration=args.iteration, render=not args.no_video
+        args.video, run, args.out, seed_index=args.seed_index, iteration=args.iteration, render=not args.no_video
     )
     print_result(result, args.json)
     return 0
@@ -217,6 +222,20 @@ def cmd_export_expert(args) -> int:
     from physhmr_jax.expert.export import export_policy
 
     print_result(export_policy(args.run, args.out, seed_index=args.seed_index, iteration=args.iteration), args.json)
+    return 0
+
+
+def cmd_export_student(args) -> int:
+    from physhmr_jax.student.export import export_student
+
+    print_result(export_student(args.run, args.out, seed_index=args.seed_index, iteration=args.iteration), args.json)
+    return 0
+
+
+def cmd_export_encoder(args) -> int:
+    from physhmr_jax.vision.encoder_train import export_encoder
+
+    print_result(export_encoder(args.run, args.out), args.json)
     return 0
 
 
@@ -298,16 +317,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_rays)
 
-    p = sub.add_parser("demo", help="procedural motions -> humanoid -> MJX playback -> video")
-    p.add_argument("--motions", default=None, help="folder of clips (.npz); default: the procedural library")
-    p.add_argument("--clip", default=None, help="clip name to play (default: the first walk)")
-    p.add_argument("--seconds", type=positive_float, default=3.0)
+    p = sub.add_parser("demo", help="PhysHMR from the shipped checkpoints: videos -> student -> table, video")
     p.add_argument("--out", default="runs/demo")
+    p.add_argument("--student", default=None, help="a student run or file (default: the shipped one)")
+    p.add_argument("--encoder", default=None, help="an encoder run or file (default: the shipped one)")
+    p.add_argument("--expert", default=None, help="the two-stage baseline's tracker (default: the shipped expert)")
+    p.add_argument("--playback", action="store_true", help="instead: one clip played open-loop by PD, no policy")
+    p.add_argument("--motions", default=None, help="--playback: folder of clips (.npz); default: procedural")
+    p.add_argument("--clip", default=None, help="--playback: clip name to play (default: the first walk)")
+    p.add_argument("--seconds", type=positive_float, default=3.0, help="--playback: seconds to play")
     p.set_defaults(fn=cmd_demo)
 
     p = sub.add_parser("reconstruct", help="one video -> the student in simulation -> clip .npz, BVH and mp4")
     p.add_argument("--video", required=True, help="a video shard (.npz) with encoder features")
-    p.add_argument("--run", required=True, help="a train student run directory")
+    p.add_argument("--run", default=None, help="a train student run directory or file (default: the shipped one)")
     p.add_argument("--out", required=True, help="folder for the outputs")
     p.add_argument("--seed-index", type=nonnegative_int, default=0)
     p.add_argument("--iteration", type=nonnegative_int, default=None, help="checkpoint (default: the latest)")
@@ -366,12 +389,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_export_expert)
 
+    p = export.add_parser("student", help="one seed's student policy + normaliser + its and its teacher's config")
+    p.add_argument("--run", required=True, help="a train student run directory")
+    p.add_argument("--out", required=True, help="the student file (.npz)")
+    p.add_argument("--seed-index", type=nonnegative_int, default=0)
+    p.add_argument("--iteration", type=nonnegative_int, default=None, help="checkpoint (default: the latest)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_export_student)
+
+    p = export.add_parser("encoder", help="an encoder run's weights + config as one .npz")
+    p.add_argument("--run", required=True, help="an encoder run directory (physhmr encoder train)")
+    p.add_argument("--out", required=True, help="the encoder file (.npz)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_export_encoder)
+
     p = evaluate.add_parser(
         "vision", help="the results table: kinematic and two-stage baselines and students on the same videos"
     )
     p.add_argument("--data", required=True, help="a video set (train/ and test/ shards with joints3d)")
     p.add_argument("--split", default="test")
-    p.add_argument("--runs", nargs="+", default=None, help="student runs, LABEL=DIR or DIR (one row each)")
+    p.add_argument("--runs", nargs="+", default=None, help="students, LABEL=RUN or RUN (a run or file; one row each)")
+    p.add_argument("--motions", default=None, help="the clips the videos show (default: each student's teacher's)")
     p.add_argument("--tracker", default=None, help="expert run or exported policy: adds the two-stage baseline")
     p.add_argument("--no-kinematic", action="store_true", help="leave out the kinematic baseline row")
     p.add_argument("--seed-index", type=nonnegative_int, default=0, help="which seed of every run")

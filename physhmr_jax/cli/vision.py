@@ -75,17 +75,19 @@ def cmd_encoder_train(args) -> int:
 
 
 def cmd_encoder_features(args) -> int:
+    from physhmr_jax import pretrained
     from physhmr_jax.vision.encoder_features import write_split_features
 
-    r = write_split_features(args.encoder, args.data, split=args.split)
+    r = write_split_features(pretrained.or_shipped(args.encoder, "encoder"), args.data, split=args.split)
     print(f"[encoder features] {r['frames']} frame(s) in {r['shards']} shard(s) of {r['data']}")
     return 0
 
 
 def cmd_encoder_eval(args) -> int:
+    from physhmr_jax import pretrained
     from physhmr_jax.vision.encoder_features import evaluate_split
 
-    result = evaluate_split(args.encoder, args.data, split=args.split)
+    result = evaluate_split(pretrained.or_shipped(args.encoder, "encoder"), args.data, split=args.split)
     print_result(result, args.json)
     return 0
 
@@ -149,12 +151,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.set_defaults(fn=cmd_encoder_train)
     p = encoder.add_parser("features", help="write features [T, 512] into every shard")
-    p.add_argument("--encoder", required=True, help="an encoder run directory")
+    p.add_argument("--encoder", default=None, help="an encoder run directory or file (default: the shipped one)")
     p.add_argument("--data", required=True, help="a shard, or a folder of shards (searched recursively)")
     p.add_argument("--split", default=None, help="only this split's subfolder (default: all)")
     p.set_defaults(fn=cmd_encoder_features)
     p = encoder.add_parser("eval", help="kinematic baseline: MPJPE / PA-MPJPE of the encoder's head")
-    p.add_argument("--encoder", required=True)
+    p.add_argument("--encoder", default=None, help="an encoder run directory or file (default: the shipped one)")
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="test")
     p.add_argument("--json", action="store_true")

@@ -72,6 +72,7 @@ class MethodSequences:
     pred: list[np.ndarray]  # [T_i, 24, 3] metres
     gt: list[np.ndarray]  # [T_i, 24, 3] metres
     budget: str = ""  # what training it took, in words (env steps, ...)
+    qpos: list[np.ndarray] | None = None  # [T_i, 76] the simulated humanoid's (simulated methods)
 
 
 def load_split(data: str | Path, split: str) -> list[VideoSample]:
@@ -171,37 +172,32 @@ def two_stage_sequences(
 
 
 def student_sequences(
-    run: str | Path, samples: Sequence[VideoSample], split: str, *, label: str | None = None, seed_index: int = 0,
-    iteration: int | None = None,
+    run: str | Path, samples: Sequence[VideoSample], *, label: str | None = None, seed_index: int = 0,
+    iteration: int | None = None, motions: str | Path | None = None,
 ) -> MethodSequences:  # fmt: skip
-    """A trained student's simulated bodies on every video of ``split``, from frame 0."""
+    """A trained student (a run directory or an exported file) on every video of ``samples``
+    from frame 0, starting at the motion each shows (``motions``, default its teacher's set)."""
     import jax
 
     from physhmr_jax.expert import evaluate as expert_evaluate
-    from physhmr_jax.student import config as student_config
-    from physhmr_jax.student.build import build_student
+    from physhmr_jax.student.build import build_student_on_videos
     from physhmr_jax.student.evaluate import make_play_videos, steps_per_video
+    from physhmr_jax.student.export import load_student_policy
 
-    config = student_config.load_config(run)
-    student = build_student(config, split=split)
+    policy = load_student_policy(run, seed_index=seed_index, iteration=iteration)
+    student = build_student_on_videos(policy, samples, motions=None if motions is None else str(motions))
     if abs(student.env.dt * samples[0].fps - 1.0) > 1e-6:
         raise ConfigError(f"{run}: videos at {samples[0].fps} fps, the student steps at {1 / student.env.dt:g} Hz")
-    states = expert_evaluate.restore_seeds(run, student.training_env, student.ppo_config, iteration=iteration)
-    state = expert_evaluate.seed_state(states, seed_index)
     steps = steps_per_video(student)
-    extras = make_play_videos(student, max(steps))(state, student.data).extras
+    extras = make_play_videos(student, max(steps))(policy.state, student.data).extras
     sim = np.asarray(jax.device_get(extras[expert_evaluate.SIM_BODY_POS]))
-    index = {name: i for i, name in enumerate(student.data.video_lib.video_names)}
-    pred, gt = [], []
-    for s in samples:
-        if s.name not in index:
-            raise ConfigError(f"{run}: video {s.name!r} of the table's data is not among the student's {split} videos")
-        i = index[s.name]
-        n = min(steps[i], s.num_frames)
-        pred.append(sim[:n, i])
-        gt.append(s.joints3d[:n])
-    label = label or Path(run).name
-    return MethodSequences(label, [s.name for s in samples], pred, gt, _run_budget(run, int(state.iteration)))
+    qpos = np.asarray(jax.device_get(extras[expert_evaluate.QPOS]))
+    pred = [sim[: min(n, s.num_frames), i] for i, (n, s) in enumerate(zip(steps, samples, strict=True))]
+    gt = [s.joints3d[: len(p)] for p, s in zip(pred, samples, strict=True)]
+    label = label or Path(run).stem
+    names = [s.name for s in samples]
+    budget = _run_budget(run, policy.iteration)
+    return MethodSequences(label, names, pred, gt, budget, [qpos[: len(p), i] for i, p in enumerate(pred)])
 
 
 def _run_budget(run: str | Path, iteration: int | None = None) -> str:
@@ -209,12 +205,14 @@ def _run_budget(run: str | Path, iteration: int | None = None) -> str:
     ``iteration`` (else the last row); for an exported policy, those of the run it came from."""
     import csv
 
-    if Path(run).is_file():  # an exported policy: the budget of the run and iteration it came from
-        from physhmr_jax.expert.export import policy_meta
+    if Path(run).is_file():  # an exported network: the budget of the run and iteration it came from
+        from physhmr_jax.agents import policy_file
 
-        meta = policy_meta(run)
+        meta = policy_file.read(run, None)[1]
+        if isinstance(meta.get("env_steps"), int):
+            return f"{meta['env_steps']:,} env steps per seed (exported, iteration {meta.get('iteration')})"
         origin = _run_budget(meta["run_dir"], meta.get("iteration")) if meta.get("run_dir") else ""
-        return origin or f"exported policy, iteration {meta.get('iteration')}"
+        return origin or f"exported {meta['kind']}, iteration {meta.get('iteration')}"
     path = Path(run) / "metrics.csv"
     if not path.is_file():
         return ""
@@ -327,9 +325,12 @@ def evaluate_vision(
     out: str | Path | None = None,
     seed_index: int = 0,
     plot_videos: int = 3,
+    motions: str | Path | None = None,
 ) -> dict:
     """The results table on ``data/<split>``: the kinematic baseline, the two-stage baseline
-    (with ``tracker``), and each student run of ``runs`` (``LABEL=DIR``). With ``out``, writes
+    (with ``tracker``), and each student of ``runs`` (``LABEL=RUN``: a run directory or an
+    exported file; ``motions``: the clips the videos show, default each student's teacher's
+    set). With ``out``, writes
     ``results.json``, ``results.md``, ``per_frame_errors.png`` (and the two-stage clips) there."""
     samples = load_split(data, split)
     methods: list[MethodSequences] = []
@@ -341,7 +342,7 @@ def evaluate_vision(
             raise ConfigError("the two-stage baseline writes its retargeted clips: give --out DIR")
         methods.append(two_stage_sequences(samples, kin, tracker, Path(out) / "two_stage_clips", seed_index=seed_index))
     for label, run in parse_runs(runs):
-        methods.append(student_sequences(run, samples, split, label=label, seed_index=seed_index))
+        methods.append(student_sequences(run, samples, label=label, seed_index=seed_index, motions=motions))
     if not methods:
         raise ConfigError("nothing to evaluate: give --runs, --tracker, or keep the kinematic baseline")
     rows = [method_row(m) for m in methods]
@@ -359,6 +360,7 @@ def evaluate_vision(
         (out / "results.json").write_text(json.dumps(result, indent=2))
         (out / "results.md").write_text(result["markdown"])
         result["plot"] = str(plot_per_frame(methods, out / "per_frame_errors.png", videos=plot_videos))
+    result["sequences"] = methods  # in memory only (the simulated bodies and qpos per video)
     return result
 
 

@@ -10,29 +10,22 @@ networks, is refused with one line naming the file.
 
 from __future__ import annotations
 
-import json
 import types
-import zipfile
-import zlib
 from pathlib import Path
 
 import jax
-import numpy as np
 
 from physhmr_jax import config_io
-from physhmr_jax.agents import ppo, run_dir, runner
+from physhmr_jax.agents import policy_file, ppo, run_dir, runner
 from physhmr_jax.envs import imitation
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import build_expert
 from physhmr_jax.expert.evaluate import restore_training_state
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = policy_file.FORMAT_VERSION
+KIND = "expert"
 _POLICY = "policy:"
 _NORMALIZER = "normalizer:"
-
-
-def _flat(tree, prefix: str) -> dict[str, np.ndarray]:
-    return {prefix + jax.tree_util.keystr(p): np.asarray(x) for p, x in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 
 def export_policy(out: str | Path, path: str | Path, *, seed_index: int = 0, iteration: int | None = None) -> dict:
@@ -46,13 +39,10 @@ def export_policy(out: str | Path, path: str | Path, *, seed_index: int = 0, ite
 
 def save_policy(path: str | Path, config, state: ppo.TrainingState, *, seed_index: int = 0, run_dir: str = "") -> dict:
     """Write one seed's ``state`` (policy and normaliser) with its expert ``config`` to ``path``."""
-    arrays = {**_flat(state.params["policy"], _POLICY), **_flat(state.normalizer_params, _NORMALIZER)}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"format_version": FORMAT_VERSION, "config": config.to_dict(), "iteration": int(state.iteration),
+    meta = {"config": config.to_dict(), "iteration": int(state.iteration), "env_steps": int(state.env_steps),
             "seed_index": seed_index, "run_dir": run_dir}  # fmt: skip
-    np.savez_compressed(path, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
-    return {"path": str(path), "bytes": path.stat().st_size, "arrays": len(arrays), "iteration": meta["iteration"]}
+    trees = {_POLICY: state.params["policy"], _NORMALIZER: state.normalizer_params}
+    return {**policy_file.write(path, KIND, trees, meta), "iteration": meta["iteration"]}
 
 
 def policy_sizes(config) -> types.SimpleNamespace:
@@ -62,32 +52,9 @@ def policy_sizes(config) -> types.SimpleNamespace:
     return types.SimpleNamespace(observation_size=observation_size, action_size=imitation.ACTION_SIZE)
 
 
-def _read(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
-    """The arrays and the ``__meta__`` dict of an exported policy file, checked."""
-    path = Path(path)
-    try:
-        f = np.load(path)
-        if isinstance(f, np.ndarray):
-            raise ValueError("a single .npy array, not an .npz")
-        with f:
-            arrays = {k: f[k] for k in f.files}
-        meta = json.loads(arrays.pop("__meta__").tobytes().decode())
-    # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown
-    # compression); json.loads: RecursionError (nested too deeply).
-    except (OSError, ValueError, KeyError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as err:
-        raise run_dir.RunDirError(path, f"not an exported policy ({err})") from None
-    if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
-        raise run_dir.RunDirError(path, "not an exported policy ('__meta__' holds no config)")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise run_dir.RunDirError(
-            path, f"format version {meta.get('format_version')} does not fit this code (it reads {FORMAT_VERSION})"
-        )
-    return arrays, meta
-
-
 def policy_meta(path: str | Path) -> dict:
     """The metadata of an exported policy: format version, config, iteration, seed, run directory."""
-    return _read(path)[1]
+    return policy_file.read(path, KIND)[1]
 
 
 def load_policy(path: str | Path):
@@ -96,7 +63,7 @@ def load_policy(path: str | Path):
     ``params`` holds ``{"policy": ...}`` (the critic is not exported); use it with
     ``networks.policy(params, normalizer_params, obs)``.
     """
-    arrays, meta = _read(path)
+    arrays, meta = policy_file.read(path, KIND)
     try:
         config = config_io.from_dict(meta["config"])
         ppo_config = expert_config.ppo_config(config)
@@ -106,18 +73,8 @@ def load_policy(path: str | Path):
     except (AttributeError, KeyError, TypeError, ValueError, ZeroDivisionError) as err:  # a config they refuse
         raise run_dir.RunDirError(path, f"its config does not build a policy ({type(err).__name__}: {err})") from None
 
-    def rebuild(tree, prefix):
-        leaves = []
-        for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
-            key = prefix + jax.tree_util.keystr(p)
-            if key not in arrays or arrays[key].shape != leaf.shape or arrays[key].dtype.kind not in "biuf":
-                got = f"{arrays[key].dtype} {arrays[key].shape}" if key in arrays else "missing"
-                raise run_dir.RunDirError(path, f"{key}: expected shape {leaf.shape} (numbers), got {got}")
-            leaves.append(arrays[key].astype(leaf.dtype))
-        return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(tree), leaves)
-
-    params = {"policy": rebuild(template.params["policy"], _POLICY)}
-    normalizer = rebuild(template.normalizer_params, _NORMALIZER)
+    params = {"policy": policy_file.rebuild(template.params["policy"], arrays, _POLICY, path)}
+    normalizer = policy_file.rebuild(template.normalizer_params, arrays, _NORMALIZER, path)
     return networks, params, normalizer, config
 
 

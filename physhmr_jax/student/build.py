@@ -31,7 +31,7 @@ from physhmr_jax.expert.build import Expert, build_expert
 from physhmr_jax.motion.library import MotionLib
 from physhmr_jax.student import config as student_config
 from physhmr_jax.vision.encoder_train import split_shards
-from physhmr_jax.vision.video_lib import VideoLib, load_video_lib
+from physhmr_jax.vision.video_lib import VideoLib, build_video_lib, load_video_lib
 
 
 class TeacherParams(NamedTuple):
@@ -76,7 +76,7 @@ def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
 @dataclasses.dataclass(frozen=True)
 class Student:
     expert: Expert  # the teacher's humanoid, imitation env and motions
-    teacher: Teacher
+    teacher: Teacher | None  # None where the student only plays (build_student_on_videos)
     env: vision.VisionEnv
     training_env: wrappers.TrainingEnv
     data: StudentData
@@ -130,6 +130,20 @@ def with_split(student: Student, config: ml_collections.ConfigDict, split: str) 
     return dataclasses.replace(student, data=student.data._replace(video_lib=video_lib))
 
 
+def build_student_on_videos(policy, samples, *, motions: list | None = None) -> Student:
+    """A trained student (``student.export.StudentPolicy``) on the videos ``samples``, for
+    playing only (no teacher). The env starts each video at the motion it shows: the clips
+    ``motions`` (paths or Clips; default the teacher's motion set) must hold them by name."""
+    expert = build_expert(policy.teacher_config, motions=motions)
+    root_position = ablation(policy.config) == "root_position"
+    video_lib = build_video_lib(list(samples), expert.motion_lib, root_position=root_position)
+    env_config = vision_env_config(policy.teacher_config, "first", ablation(policy.config))
+    env = vision.VisionEnv(expert.humanoid, video_lib.feature_size, env_config)
+    training_env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
+    data = StudentData(expert.motion_lib, video_lib, None)
+    return Student(expert, None, env, training_env, data, student_config.ppo_config(policy.config))
+
+
 def make_algorithm(student: Student, init_from: ppo.TrainingState | None = None) -> ppo.Algorithm:
     """PPO on the vision env distilling from the teacher (``ppo.kin_weight`` sets the mix).
 
@@ -156,6 +170,7 @@ __all__ = [
     "Teacher",
     "TeacherParams",
     "build_student",
+    "build_student_on_videos",
     "load_teacher",
     "make_algorithm",
     "make_teacher_labels",

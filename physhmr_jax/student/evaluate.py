@@ -43,6 +43,7 @@ def make_play_videos(student: Student, num_steps: int):
             return {
                 expert_evaluate.SIM_BODY_POS: jax.vmap(imitation.body_kinematics)(state.data).pos,
                 expert_evaluate.REF_BODY_POS: data.motion_lib.state_at(state.clip_id, state.time_s).body_pos,
+                expert_evaluate.QPOS: state.data.qpos,
             }
 
         num_videos = data.video_lib.num_videos

@@ -1,8 +1,9 @@
 """``physhmr reconstruct``: one video in, the simulated humanoid's motion out.
 
-The trained student (a ``physhmr train student`` run) plays the video from its first frame
-in the physics simulation; nothing of the video's ground truth is read, so an imported real
-video (keypoints, camera, encoder features) works as a synthetic one does.
+The trained student (a ``physhmr train student`` run or an exported student file) plays the
+video from its first frame in the physics simulation; nothing of the video's ground truth is
+read, so an imported real video (keypoints, camera, encoder features) works as a synthetic
+one does.
 
 Where the humanoid starts: the vision env starts at the reference state of "the video's
 motion". A real video has none, so the motion here is the kinematic estimate of the video
@@ -80,7 +81,7 @@ def reconstruct(
 ) -> dict:
     """Play the student of ``run`` on the shard ``video``; write the outputs (module docstring) to ``out``."""
     from physhmr_jax.agents import ppo
-    from physhmr_jax.envs import imitation, vision, wrappers
+    from physhmr_jax.envs import imitation, vision
     from physhmr_jax.eval import metrics, protocols
     from physhmr_jax.eval.results import retargeted_estimate
     from physhmr_jax.expert import evaluate as expert_evaluate
@@ -89,7 +90,8 @@ def reconstruct(
     from physhmr_jax.motion.bvh_write import write_bvh
     from physhmr_jax.motion.clip import Clip
     from physhmr_jax.student import config as student_config
-    from physhmr_jax.student.build import ablation, load_teacher, vision_env_config
+    from physhmr_jax.student.build import ablation, vision_env_config
+    from physhmr_jax.student.export import load_student_policy
     from physhmr_jax.vision.encoder_features import kinematic_world_joints
     from physhmr_jax.vision.video_lib import build_video_lib
 
@@ -97,27 +99,25 @@ def reconstruct(
     out.mkdir(parents=True, exist_ok=True)
     sample = load_sample(video, load_frames=render)
     _check_estimates(sample, video)
-    config = student_config.load_config(run)
-    teacher = load_teacher(config.teacher.path, seed_index=config.teacher.seed_index)
+    policy = load_student_policy(run, seed_index=seed_index, iteration=iteration)
+    if policy.feature_size != sample.features.shape[-1]:
+        raise ConfigError(
+            f"{video}: features of {sample.features.shape[-1]} dims, the student {run} reads {policy.feature_size}"
+        )
 
     # The start: the video's own kinematic estimate, retargeted (module docstring).
     kinematic = kinematic_world_joints(sample.joints_rel_cam_estimate, sample)[0]
     name = sample.motion_name or sample.name or Path(video).stem
     estimate = retargeted_estimate(name, str(video), sample.fps, kinematic, smooth_frames)
     estimate_path = estimate.save(out / "estimate.npz")
-    expert = build_expert(teacher.config, motions=[str(estimate_path)])
+    expert = build_expert(policy.teacher_config, motions=[str(estimate_path)])
     sample = dataclasses.replace(sample, motion_name=expert.clips[0].name)
-    video_lib = build_video_lib([sample], expert.motion_lib, root_position=ablation(config) == "root_position")
-    env = vision.VisionEnv(
-        expert.humanoid, video_lib.feature_size, vision_env_config(teacher.config, "first", ablation(config))
-    )
-    ppo_config = student_config.ppo_config(config)
-    training_env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
-    states = expert_evaluate.restore_seeds(run, training_env, ppo_config, iteration=iteration)
-    if not 0 <= seed_index < int(states.iteration.shape[0]):
-        raise ConfigError(f"--seed-index {seed_index} out of range: the run trained {int(states.iteration.shape[0])}")
-    state = expert_evaluate.seed_state(states, seed_index)
-    networks = ppo.make_networks(env, ppo_config)
+    root_position = ablation(policy.config) == "root_position"
+    video_lib = build_video_lib([sample], expert.motion_lib, root_position=root_position)
+    env_config = vision_env_config(policy.teacher_config, "first", ablation(policy.config))
+    env = vision.VisionEnv(expert.humanoid, video_lib.feature_size, env_config)
+    state = policy.state
+    networks = ppo.make_networks(env, student_config.ppo_config(policy.config))
     data = vision.VisionData(expert.motion_lib, video_lib)
     # The student steps at the control rate (30 Hz) and reads the frame shown at each step's
     # time, so a video of any frame rate plays (VideoLib.frame_at): every step whose frame exists.

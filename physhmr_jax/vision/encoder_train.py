@@ -39,6 +39,7 @@ import numpy as np
 import optax
 from jax import Array
 
+from physhmr_jax.agents import policy_file
 from physhmr_jax.agents.run_dir import CONFIG_FILE, Checkpoints, RunDirError, load_config, save_config
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.humanoid.skeleton import BODY_INDEX
@@ -292,16 +293,41 @@ def save_encoder(out_dir: str | os.PathLike, params, config: ml_collections.Conf
     return out_dir
 
 
-def load_encoder(run_dir: str | os.PathLike) -> tuple[ImageEncoder, Any, ml_collections.ConfigDict]:
-    """(model, params, config) of a run directory written by :func:`save_encoder`."""
-    run_dir = Path(run_dir).resolve()
-    if not (run_dir / CONFIG_FILE).is_file():
-        raise RunDirError(run_dir, f"not an encoder run (no {CONFIG_FILE})")
+ENCODER_KIND = "encoder"
+
+
+def export_encoder(run_dir: str | os.PathLike, path: str | os.PathLike) -> dict:
+    """The encoder of run ``run_dir`` as one file (``agents.policy_file``, kind ``encoder``)."""
+    _, params, config = load_encoder(run_dir)
+    meta = {"config": config.to_dict(), "steps": int(config.steps), "run_dir": str(run_dir)}
+    return policy_file.write(path, ENCODER_KIND, {"params:": params}, meta)
+
+
+def _encoder_config(raw: dict, where: Path) -> ml_collections.ConfigDict:
     config = default_config()
     try:
-        config.update(load_config(run_dir))
-    except (KeyError, TypeError) as err:
-        raise RunDirError(run_dir / CONFIG_FILE, f"not a valid encoder config ({err})") from None
+        config.update(raw)
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        raise RunDirError(where, f"not a valid encoder config ({err})") from None
+    return config
+
+
+def load_encoder(run_dir: str | os.PathLike) -> tuple[ImageEncoder, Any, ml_collections.ConfigDict]:
+    """(model, params, config) of a run directory written by :func:`save_encoder`, or of an
+    encoder file written by :func:`export_encoder`."""
+    run_dir = Path(run_dir).resolve()
+    if run_dir.is_file():
+        arrays, meta = policy_file.read(run_dir, ENCODER_KIND)
+        config = _encoder_config(meta["config"], run_dir)
+        try:
+            model = make_encoder(config)
+            abstract = jax.eval_shape(lambda: init_params(model, config, jax.random.PRNGKey(0)))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as err:
+            raise RunDirError(run_dir, f"its config does not build an encoder ({type(err).__name__}: {err})") from None
+        return model, policy_file.rebuild(abstract, arrays, "params:", run_dir), config
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise RunDirError(run_dir, f"not an encoder run (no {CONFIG_FILE})")
+    config = _encoder_config(load_config(run_dir), run_dir / CONFIG_FILE)
     model = make_encoder(config)
     abstract = jax.eval_shape(lambda: init_params(model, config, jax.random.PRNGKey(0)))
     checkpoints = Checkpoints(run_dir)

@@ -317,11 +317,12 @@ class _nan_warnings_off:
 
 
 def split_clips(names: Sequence[str], *, seed: int, test_fraction: float) -> dict[str, str]:
-    """clip name -> "train" / "test", deterministic in ``seed``; at least one of each when >= 2 clips."""
+    """clip name -> "train" / "test", deterministic in ``seed``; at least one of each when >= 2
+    clips and 0 < ``test_fraction`` < 1 (1: every clip a test clip, 0: none)."""
     names = sorted(set(names))
     n = len(names)
     n_test = int(round(test_fraction * n))
-    if n >= 2 and test_fraction > 0:
+    if n >= 2 and 0 < test_fraction < 1:
         n_test = min(max(n_test, 1), n - 1)
     order = np.random.default_rng([seed, 7]).permutation(n)
     test = {names[i] for i in order[:n_test]}
