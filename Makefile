@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export MUJOCO_GL ?= egl
 
-.PHONY: test test-fast demo lint format bench-env motions-cmu clean system-deps
+.PHONY: test test-fast demo demo-from-scratch lint format bench-env motions-cmu clean system-deps
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,13 @@ test: $(STAMP) system-deps
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
 
+# PhysHMR from the shipped checkpoints (physhmr_jax/pretrained/): videos -> student -> table, mp4.
 demo: $(STAMP) system-deps
 	$(VENV)/bin/physhmr demo --out runs/demo
+
+# Every stage retrained at toy scale (minutes), then the demo on those networks.
+demo-from-scratch: $(STAMP) system-deps
+	bash experiments/pretrained.sh toy
 
 bench-env: $(STAMP)
 	$(VENV)/bin/physhmr bench env --num-envs 512 --json

@@ -10,23 +10,30 @@
 # Then the results table (eval vision, with the two-stage baseline) and one reconstruction.
 # Each data and training step is skipped when its output exists, so the script resumes
 # after an interruption (training steps resume from their last checkpoint).
+# Environment overrides (experiments/pretrained.sh uses them): TEACHER (an exported expert
+# inside its run directory), VIDEOS, ENCODER, OUT, RESULTS, CAMERAS (per clip),
+# ENCODER_PRESET (tiny|cpu).
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 STEPS=${1:-2000000}
 ITERATIONS=$(( STEPS / (128 * 32) ))
-TEACHER=runs/expert/teacher_procedural/policy.npz
+ITERATIONS=$(( ITERATIONS > 0 ? ITERATIONS : 1 ))
+TEACHER=${TEACHER:-runs/expert/teacher_procedural/policy.npz}
 MOTIONS=runs/motions/procedural
-VIDEOS=runs/videos/procedural
-ENCODER=runs/encoder/procedural
-OUT=runs/student/procedural_distill
+VIDEOS=${VIDEOS:-runs/videos/procedural}
+ENCODER=${ENCODER:-runs/encoder/procedural}
+OUT=${OUT:-runs/student/procedural_distill}
+RESULTS=${RESULTS:-runs/results/procedural}
+CAMERAS=${CAMERAS:-3}
+ENCODER_PRESET=${ENCODER_PRESET:-cpu}
 [ -f "$TEACHER" ] || { echo "error: $TEACHER missing: run experiments/teacher.sh procedural first" >&2; exit 2; }
 
 # The teacher's motions (expert motions.path "procedural": 2 clips per type, seed 0) as files.
 [ -d "$MOTIONS" ] || $PHYSHMR motion procedural --out "$MOTIONS" --per-type 2 --seed 0
 # 3 random cameras per clip, split by clip into train/ and test/.
-[ -f "$VIDEOS/manifest.json" ] || $PHYSHMR video synth --motions "$MOTIONS" --out "$VIDEOS" --cameras 3 --seed 0
+[ -f "$VIDEOS/manifest.json" ] || $PHYSHMR video synth --motions "$MOTIONS" --out "$VIDEOS" --cameras "$CAMERAS" --seed 0
 # The encoder sees the train split only; then features for every shard.
-[ -f "$ENCODER/config.json" ] || $PHYSHMR encoder train --data "$VIDEOS" --out "$ENCODER" --preset cpu
+[ -f "$ENCODER/config.json" ] || $PHYSHMR encoder train --data "$VIDEOS" --out "$ENCODER" --preset "$ENCODER_PRESET"
 $PHYSHMR encoder features --encoder "$ENCODER" --data "$VIDEOS"
 $PHYSHMR encoder eval --encoder "$ENCODER" --data "$VIDEOS" --split test --json > "$ENCODER/eval_test.json"
 
@@ -46,11 +53,11 @@ for clip, split in manifest["split"].items():
     if split == "test":
         shutil.copy(motions / f"{clip}.npz", out / f"{clip}.npz")
 PY
-$PHYSHMR eval expert --run runs/expert/teacher_procedural --motions runs/motions/procedural_test --json \
+$PHYSHMR eval expert --run "$(dirname "$TEACHER")" --motions runs/motions/procedural_test --json \
   > "$OUT/teacher_eval_test.json"
 # The results table on the test videos (docs/results.md): the kinematic baseline, the
 # two-stage baseline (the estimate retargeted and tracked by the teacher) and the student.
 $PHYSHMR eval vision --data "$VIDEOS" --split test --runs "distilled=$OUT" --tracker "$TEACHER" \
-  --out runs/results/procedural --markdown runs/results/procedural/table.md
+  --out "$RESULTS" --markdown "$RESULTS/table.md"
 # One test video reconstructed (clip, BVH, mp4; play time vs real time in summary.json).
-$PHYSHMR reconstruct --video "$(ls "$VIDEOS"/test/*.npz | head -1)" --run "$OUT" --out runs/reconstruct/procedural --json
+$PHYSHMR reconstruct --video "$(ls "$VIDEOS"/test/*.npz | head -1)" --run "$OUT" --out "$RESULTS/reconstruct" --json

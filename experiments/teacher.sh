@@ -10,7 +10,7 @@
 # (docs/expert.md: residual actions, horizon 16 in minibatches of 512, fixed learning rate
 # 1e-4, a pelvis-position reward term 0.3), evaluated every 10 iterations (20,480 env steps
 # per seed); the evaluation of each seed at the end is printed and the policy of the better
-# seed exported to runs/expert/teacher_SET/policy.npz.
+# seed exported to runs/expert/teacher_SET/policy.npz (OUT=DIR puts the run elsewhere).
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 SET=${1:?usage: teacher.sh procedural|cmu [ENV_STEPS_PER_SEED]}
@@ -23,7 +23,7 @@ case "$SET" in
   cmu) MOTIONS=runs/motions/cmu_no_cartwheels ;;
   *) echo "usage: $0 procedural|cmu [ENV_STEPS_PER_SEED]" >&2; exit 2 ;;
 esac
-OUT=runs/expert/teacher_$SET
+OUT=${OUT:-runs/expert/teacher_$SET}
 if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(); fi
 $PHYSHMR train expert --preset cpu --motions "$MOTIONS" --seeds 2 --num-envs 128 --iterations "$ITERATIONS" \
   --checkpoint-every 10 --set run.eval_every=10 --no-progress --out "$OUT" "${recipe[@]}" "${resume[@]}"
