@@ -38,8 +38,9 @@ def pytest_configure(config):
 # CPU, both workers busy): pytest-xdist (--dist loadfile) hands out files in collection
 # order, two per worker and then one whenever a worker is down to one, so starting these
 # first keeps both workers busy to the end.
-_LONGEST_FIRST = ("test_ppo.py", "test_student.py", "test_expert_cli.py", "test_import.py", "test_imitation_env.py",
-                  "test_vision_env.py", "test_crash_safety.py", "test_retarget.py", "test_humanoid.py",
+_LONGEST_FIRST = ("test_ppo.py", "test_student.py", "test_expert_cli.py", "test_import.py", "test_notebook.py",
+                  "test_imitation_env.py", "test_vision_env.py", "test_crash_safety.py", "test_retarget.py",
+                  "test_humanoid.py",
                   "test_multihost.py", "test_demo.py", "test_video_lib.py", "test_fuzz_loaders.py",
                   "test_distill.py")  # fmt: skip
 
