@@ -130,7 +130,7 @@ def with_split(student: Student, config: ml_collections.ConfigDict, split: str) 
     return dataclasses.replace(student, data=student.data._replace(video_lib=video_lib))
 
 
-def build_student_on_videos(policy, samples, *, motions: list | None = None) -> Student:
+def build_student_on_videos(policy, samples, *, motions: str | list | None = None) -> Student:
     """A trained student (``student.export.StudentPolicy``) on the videos ``samples``, for
     playing only (no teacher). The env starts each video at the motion it shows: the clips
     ``motions`` (paths or Clips; default the teacher's motion set) must hold them by name."""
