@@ -139,7 +139,7 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     assert list(rows) == ["kinematic", "two-stage", "distilled"]
     assert rows["kinematic"]["w_mpjpe_mm"] < 1.0 and rows["kinematic"]["success_rate"] == 1.0
     assert rows["distilled"]["budget"] == f"{16 * 8 * 8:,} env steps per seed (exported, iteration 16)"
-    # The same student as eval student saw it (that ran the run directory): PHC's errors agree.
+    # The same student as eval student saw it (that ran the run directory): frames tracked agree.
     by_video = {r["clip"]: r for r in rows["distilled"]["per_clip"]["phc"]}
     for r in result["per_video"]:
         assert by_video[r["clip"]]["frames_tracked"] == r["frames_tracked"], (by_video[r["clip"]], r)
