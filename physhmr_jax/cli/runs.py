@@ -381,21 +381,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_eval_student)
 
-    p = export.add_parser("expert", help="one seed's policy + normaliser + config as one .npz")
-    p.add_argument("--run", required=True, help="a train expert run directory")
-    p.add_argument("--out", required=True, help="the policy file (.npz)")
-    p.add_argument("--seed-index", type=nonnegative_int, default=0)
-    p.add_argument("--iteration", type=nonnegative_int, default=None, help="checkpoint (default: the latest)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(fn=cmd_export_expert)
-
-    p = export.add_parser("student", help="one seed's student policy + normaliser + its and its teacher's config")
-    p.add_argument("--run", required=True, help="a train student run directory")
-    p.add_argument("--out", required=True, help="the student file (.npz)")
-    p.add_argument("--seed-index", type=nonnegative_int, default=0)
-    p.add_argument("--iteration", type=nonnegative_int, default=None, help="checkpoint (default: the latest)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(fn=cmd_export_student)
+    for kind, text, fn in (
+        ("expert", "one seed's policy + normaliser + config as one .npz", cmd_export_expert),
+        ("student", "one seed's student policy + normaliser + its and its teacher's config", cmd_export_student),
+    ):
+        p = export.add_parser(kind, help=text)
+        p.add_argument("--run", required=True, help=f"a train {kind} run directory")
+        p.add_argument("--out", required=True, help=f"the {kind} file (.npz)")
+        p.add_argument("--seed-index", type=nonnegative_int, default=0)
+        p.add_argument("--iteration", type=nonnegative_int, default=None, help="checkpoint (default: the latest)")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(fn=fn)
 
     p = export.add_parser("encoder", help="an encoder run's weights + config as one .npz")
     p.add_argument("--run", required=True, help="an encoder run directory (physhmr encoder train)")

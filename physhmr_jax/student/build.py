@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import jax
 import ml_collections
 
+from physhmr_jax import config_io
 from physhmr_jax.agents import ppo, run_dir, runner
 from physhmr_jax.agents.networks import PPONetworks
 from physhmr_jax.envs import vision, wrappers
@@ -71,6 +72,18 @@ def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
     state = runner.unreplicate_seed(restore_seeds(path, sizes, cfg), seed_index)
     networks = ppo.make_networks(sizes, cfg)
     return Teacher(networks, TeacherParams({"policy": state.params["policy"]}, state.normalizer_params), config)
+
+
+def teacher_config(path: str | Path) -> ml_collections.ConfigDict:
+    """The expert config of an exported policy or an expert run, without loading its weights."""
+    from physhmr_jax.expert.export import policy_meta
+
+    path = Path(path)
+    if path.is_file():
+        return config_io.from_dict(policy_meta(path)["config"])
+    if not (path / "config.json").is_file():
+        raise run_dir.RunDirError(path, "not an expert run directory or an exported policy (.npz)")
+    return expert_config.load_config(path)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,6 +187,7 @@ __all__ = [
     "load_teacher",
     "make_algorithm",
     "make_teacher_labels",
+    "teacher_config",
     "vision_env_config",
     "with_split",
 ]

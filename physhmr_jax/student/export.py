@@ -73,13 +73,13 @@ def load_student_policy(run: str | Path, *, seed_index: int = 0, iteration: int 
     """Seed ``seed_index`` of a ``train student`` run (its latest or given checkpoint), or an
     exported student file (``seed_index`` and ``iteration`` are then the file's)."""
     from physhmr_jax.expert.evaluate import restore_seeds, seed_state
-    from physhmr_jax.student.build import load_teacher
+    from physhmr_jax.student.build import teacher_config as read_teacher_config
 
     path = Path(run)
     if path.is_file():
         return _load_file(path)
     config = student_config.load_config(path)
-    teacher_config = load_teacher(config.teacher.path, seed_index=config.teacher.seed_index).config
+    teacher_config = read_teacher_config(config.teacher.path)  # its env settings; no weights needed
     feature_size = _run_feature_size(config)
     states = restore_seeds(path, policy_sizes(feature_size), student_config.ppo_config(config), iteration=iteration)
     seeds = int(states.iteration.shape[0])
