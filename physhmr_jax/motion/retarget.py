@@ -9,7 +9,8 @@ Method: per frame, projected Levenberg-Marquardt (analytic Jacobian) on the root
 a root rotation increment and the 69 hinge angles, minimising the weighted joint position
 error plus a small pull towards the previous frame's angles (temporal continuity; it also
 fixes the twist of straight limbs, which positions alone leave free) and towards zero.
-Frames are solved in order by ``lax.scan``; each frame tries two starts side by side (the
+Frames are solved in order by ``lax.scan`` over fixed-size chunks (one compiled program for
+every clip length, the pose carried from chunk to chunk); each frame tries two starts side by side (the
 previous frame's angles, and the zero pose) on a rigid fit of the pelvis and keeps the
 better fit. Hinge limits are enforced by projection after every step.
 """
@@ -41,8 +42,8 @@ class RetargetConfig:
       fps: output frame rate (the control rate).
       iterations: LM iterations per frame and start.
       first_frame_iterations: LM iterations for the first frame (cold start only).
-      frame_bucket: clips are padded to a multiple of this many frames so that the solver
-        compiles once per bucket, not once per clip length.
+      chunk_frames: frames solved per call of the compiled scan; a clip is padded to a
+        multiple of it, so one program serves every clip length (compiled once per process).
       damping: LM damping (added to the normal equations' diagonal).
       smooth_weight: pull towards the previous frame's hinge angles (per radian^2).
       zero_weight: pull towards zero hinge angles (per radian^2).
@@ -52,7 +53,7 @@ class RetargetConfig:
     fps: float = TARGET_FPS
     iterations: int = 12
     first_frame_iterations: int = 100
-    frame_bucket: int = 256
+    chunk_frames: int = 128
     damping: float = 1e-3
     smooth_weight: float = 1e-3
     zero_weight: float = 1e-5
@@ -124,10 +125,14 @@ def _make_solver(config: RetargetConfig):
         return jnp.sum(weights * jnp.sum((body_pos - target) ** 2, -1))
 
     @jax.jit
-    def solve_clip(rigid: _Pose, targets, weights, offsets):
-        """rigid: per-frame rigid root fits with zero angles [T]; targets: [T, 24, 3]."""
-        first = jax.tree.map(lambda x: x[0], rigid)
-        first = solve(first, targets[0], weights, offsets, first.dof, config.first_frame_iterations)
+    def solve_first(rigid: _Pose, target, weights, offsets) -> _Pose:
+        """The first frame, from its rigid root fit with zero angles (cold start)."""
+        return solve(rigid, target, weights, offsets, rigid.dof, config.first_frame_iterations)
+
+    @jax.jit
+    def solve_chunk(prev: _Pose, rigid: _Pose, targets, weights, offsets):
+        """Frames in order from ``prev`` (the pose before them). rigid: per-frame rigid root
+        fits with zero angles [C]; targets: [C, 24, 3]. Returns (poses [C], their joints)."""
 
         def frame(prev: _Pose, inputs):
             # Two starts, solved side by side: the previous frame's angles on this frame's
@@ -143,9 +148,23 @@ def _make_solver(config: RetargetConfig):
             best = jax.tree.map(lambda x: x[jnp.argmin(errs)], fits)
             return best, best
 
-        _, poses = jax.lax.scan(frame, first, (rigid, targets))
+        _, poses = jax.lax.scan(frame, prev, (rigid, targets))
         fitted, _ = forward_kinematics(poses.root_pos, poses.root_quat, poses.dof, offsets)
         return poses, fitted
+
+    def solve_clip(rigid: _Pose, targets, weights, offsets):
+        """rigid: [T] with T a multiple of ``config.chunk_frames``; targets: [T, 24, 3]."""
+        prev = solve_first(jax.tree.map(lambda x: x[0], rigid), targets[0], weights, offsets)
+        poses, fitted = [], []
+        for start in range(0, targets.shape[0], config.chunk_frames):
+            chunk = slice(start, start + config.chunk_frames)
+            p, f = solve_chunk(
+                prev, jax.tree.map(lambda x, chunk=chunk: x[chunk], rigid), targets[chunk], weights, offsets
+            )
+            prev = jax.tree.map(lambda x: x[-1], p)
+            poses.append(p)
+            fitted.append(f)
+        return jax.tree.map(lambda *x: jnp.concatenate(x), *poses), jnp.concatenate(fitted)
 
     return solve_clip
 
@@ -172,7 +191,7 @@ def retarget(source, config: RetargetConfig = RetargetConfig()) -> tuple[Clip, R
     targets = resample(np.asarray(source.joints_m, np.float64), source.fps, config.fps)
     skeleton: Skeleton = source.skeleton
     num_frames = len(targets)
-    padded = -(-num_frames // config.frame_bucket) * config.frame_bucket
+    padded = -(-num_frames // config.chunk_frames) * config.chunk_frames
     targets_padded = np.concatenate([targets, np.repeat(targets[-1:], padded - num_frames, axis=0)])
     root_pos0, root_quat0 = _initial_root(targets_padded, skeleton)
     init = _Pose(jnp.asarray(root_pos0), jnp.asarray(root_quat0), jnp.zeros((padded, NUM_DOF)))
