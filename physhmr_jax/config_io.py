@@ -42,6 +42,10 @@ def _type_name(value: Any) -> str:
     )
 
 
+# Entries where None is meaningful: ``humanoid.contact_solref`` (None: derived from the timestep).
+NULLABLE = frozenset({"contact_solref"})
+
+
 def set_value(config: ml_collections.ConfigDict, dotted_name: str, value: Any) -> None:
     """``config.<dotted_name> = value`` with the entry's type kept (an int may become a float).
 
@@ -63,7 +67,9 @@ def set_value(config: ml_collections.ConfigDict, dotted_name: str, value: Any) -
     if isinstance(current, list) and isinstance(value, list) and current and value:
         if isinstance(current[0], float) and all(isinstance(v, int | float) for v in value):
             value = [float(v) for v in value]
-    mismatch = current is not None and type(value) is not type(current)
+    # None (JSON null) is a value only for entries whose None means "derived" (NULLABLE).
+    nullable = value is None and name in NULLABLE
+    mismatch = current is not None and type(value) is not type(current) and not nullable
     if mismatch:
         raise ConfigError(
             f"--set {dotted_name}={json.dumps(value) if not isinstance(value, str) else value}: "
@@ -72,4 +78,4 @@ def set_value(config: ml_collections.ConfigDict, dotted_name: str, value: Any) -
     node[name] = value
 
 
-__all__ = ["ConfigError", "from_dict", "parse_value", "set_value"]
+__all__ = ["NULLABLE", "ConfigError", "from_dict", "parse_value", "set_value"]

@@ -53,7 +53,14 @@ def test_set_value_keeps_types_and_names_errors():
     assert config.ppo.policy_hidden == [32, 32]
     config_io.set_value(config, "env.reward_scales.pos", 0.6)
     assert config.env.reward_scales.pos == 0.6
+    # null only where the entry has a derived default (a FieldReference): contact_solref.
+    from physhmr_jax.humanoid import mjcf
+
+    config_io.set_value(config, "humanoid.contact_solref", None)
+    config_io.set_value(config, "humanoid.timestep_s", 1 / 180)
+    assert mjcf.contact_solref(config.humanoid) == pytest.approx((2 / 180, 1.0))
     cases = {
+        ("humanoid.contacts", None): '--set humanoid.contacts=null: expected a string (like "feet"), got NoneType',
         ("ppo.learning_rate", "abc"): "--set ppo.learning_rate=abc: expected a number (like 1.0), got a string",
         ("ppo.num_envs", 1.5): "--set ppo.num_envs=1.5: expected an integer (like 8), got a number",
         ("ppo.no_such", 1): "--set ppo.no_such: no such config entry",

@@ -11,6 +11,7 @@ from physhmr_jax.cli.output import nonnegative_int, positive_float, positive_int
 
 
 def cmd_bench_env(args) -> int:
+    from physhmr_jax import config_io
     from physhmr_jax.bench.env import default_config, run_env_bench
 
     # Only the options given on the command line override mjcf.default_config()'s values.
@@ -25,6 +26,8 @@ def cmd_bench_env(args) -> int:
     config = default_config()
     config.num_envs, config.control_steps = args.num_envs, args.control_steps
     config.humanoid.update({k: v for k, v in given.items() if v is not None})
+    for name, value in args.set or []:
+        config_io.set_value(config, name, value)
     result = run_env_bench(config)
     print_result(result, args.json)
     return 0
@@ -301,6 +304,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--impl", choices=("jax", "warp"), default=None, help="MJX implementation (warp: NVIDIA GPUs; default jax)"
     )
+    p.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.NAME=VALUE",
+                   help="override any bench config entry, e.g. humanoid.timestep_s=0.0055555556 "
+                        "humanoid.contact_solref=null (the settings before 2026-12-02; repeatable)")  # fmt: skip
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_env)
 
