@@ -78,8 +78,13 @@ def test_default_config_overrides():
     config = mjcf.default_config(contacts="all", contact_solref=(0.011, 1.0))
     assert config.contacts == "all" and config.contact_solref == [0.011, 1.0]  # a tuple is stored as a list
     assert mjcf.contact_solref(config) == (0.011, 1.0)
-    # Unset solref is derived: (2 * timestep_s, 1) = (2/180 s, 1) at the default step.
-    assert mjcf.contact_solref(mjcf.default_config()) == pytest.approx((2.0 / 180.0, 1.0))
+    # The default is MuJoCo's direct form [-stiffness, -damping] at 1/90 s (3 substeps);
+    # None is derived, (2 * timestep_s, 1): what configs saved before 2026-12-02 hold.
+    default = mjcf.default_config()
+    assert mjcf.contact_solref(default) == (-10000.0, -330.0) and mjcf.control_substeps(default) == 3
+    old = mjcf.default_config(contact_solref=None, timestep_s=1 / 180)
+    assert mjcf.contact_solref(old) == pytest.approx((2.0 / 180.0, 1.0)) and mjcf.control_substeps(old) == 6
+    assert 'solref="-10000 -330"' in mjcf.build_mjcf(config=default)
     with pytest.raises(KeyError, match=r"unknown humanoid config key\(s\) \['contact'\]"):
         mjcf.default_config(contact="all")
     with pytest.raises(TypeError):
@@ -125,7 +130,8 @@ def test_standing_pose_rests_on_the_floor():
 
 
 def test_pd_hold_standing_in_mjx():
-    """1 s of PD hold of the standing pose: no NaN, pelvis within 3 cm, no sole below -1 cm."""
+    """1 s of PD hold of the standing pose: no NaN, pelvis within 3 cm, no sole below -1 cm, and
+    no hop (the pelvis never rises 5 mm above where it started, both feet stay on the floor)."""
     humanoid = simulation.make_humanoid()
     qpos0 = simulation.standing_qpos(humanoid.skeleton)
     model = humanoid.mjx_model
@@ -140,6 +146,8 @@ def test_pd_hold_standing_in_mjx():
     assert abs(qpos[-1, 2] - float(qpos0[2])) < 0.03, (qpos[-1, 2], float(qpos0[2]))
     soles = world_sole_points(qpos[:, :3], qpos[:, 3:7], qpos[:, 7:], humanoid.skeleton)
     assert soles[..., 2].min() > -0.01, soles[..., 2].min()
+    assert qpos[:, 2].max() - float(qpos0[2]) < 0.005, qpos[:, 2].max() - float(qpos0[2])
+    assert soles[..., 2].min(-1).max() < 0.005, soles[..., 2].min(-1).max()  # some sole point always down
 
 
 def test_cli_humanoid_info_json(capsys):

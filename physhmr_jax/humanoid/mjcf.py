@@ -112,8 +112,8 @@ def default_config(**overrides) -> ml_collections.ConfigDict:
     config = ml_collections.ConfigDict(
         {
             # Physics step (s); control runs at 30 Hz with ``round(1/30/timestep_s)`` substeps
-            # (6 at the default 1/180 s).
-            "timestep_s": 1.0 / 180.0,
+            # (3 at the default 1/90 s; configs saved before 2026-12-02 carry 1/180 s and 6).
+            "timestep_s": 1.0 / 90.0,
             # "feet" (foot boxes vs floor) or "all" (every geom vs floor).
             "contacts": "feet",
             # Add pairs between non-adjacent bodies' geoms.
@@ -146,15 +146,19 @@ def default_config(**overrides) -> ml_collections.ConfigDict:
             "cone": "pyramidal",
             # Also collide the toe boxes with the floor (4 more contact points per foot).
             "toe_contacts": True,
-            # Softness of the foot/floor contact: MuJoCo's ``solref`` [timeconst_s, dampratio]
-            # and ``solimp`` [dmin, dmax, width_m] of the contact pairs. ``contact_solref``
-            # is a placeholder: None (the default) means derived, [2 * timestep_s, 1], the
-            # stiffest contact MuJoCo integrates stably; set it to a 2-list to override.
-            # Measured on the first frame of CMU 02_01 held by PD (``tests/test_import.py``):
-            # 1/120 s with MuJoCo's default 0.02 s lets the feet sink 15-20 mm and bounce;
-            # 1/180 s with 0.011 s keeps them within 5 mm.
-            "contact_solref": config_dict.placeholder(list),
-            "contact_solimp": [0.9, 0.95, 0.001],
+            # Softness of the foot/floor contact: MuJoCo's ``solref`` and ``solimp`` [dmin, dmax,
+            # width_m] of the contact pairs. ``contact_solref`` is [timeconst_s, dampratio] or,
+            # negative, [-stiffness, -damping] (MuJoCo's direct form, per unit of the
+            # constraint's effective mass); None means derived, [2 * timestep_s, 1], the stiffest
+            # time constant MuJoCo allows (it clamps smaller ones to 2 * timestep_s).
+            # The defaults, [-10000, -330] (1.65 x critical damping) and a 5 mm impedance width,
+            # are stiffer than 2 * timestep_s allows at 1/90 s, so 3 substeps keep the contact
+            # quality of 6 at 1/180 s (docs/humanoid.md): holding the first frame of CMU 02_01 /
+            # 16_17 for 1 s in MJX the soles sink 6.3 / 5.0 mm (1/180 s, derived: 4.4 / 2.4 mm;
+            # 1/90 s, derived: 20.9 / 35.9 mm in MuJoCo C), and standing 5 s neither hops nor
+            # sinks (stiffer springs, >= 12000, or a 1 mm width let it topple).
+            "contact_solref": config_dict.FieldReference([-10000.0, -330.0], field_type=list),
+            "contact_solimp": [0.9, 0.95, 0.005],
             # MJX's implementation (``mjx.put_model(impl=)``): "jax" runs on every JAX backend;
             # "warp" (MuJoCo Warp) on NVIDIA GPUs only, with `mujoco-warp` and `warp-lang`
             # installed (docs/benchmarks.md). Never needed on CPU or in CI.
@@ -170,12 +174,14 @@ def default_config(**overrides) -> ml_collections.ConfigDict:
 
 
 def contact_solref(config: ml_collections.ConfigDict | None = None) -> tuple[float, float]:
-    """The contact pairs' ``solref``: ``config.contact_solref``, or (2 * timestep_s, 1) when unset."""
+    """The contact pairs' ``solref``: ``config.contact_solref``, or (2 * timestep_s, 1) when None."""
     config = default_config() if config is None else config
     if config.contact_solref is None:
         return (2.0 * config.timestep_s, 1.0)
     if len(config.contact_solref) != 2:
-        raise ConfigError(f"contact_solref must be [timeconst_s, dampratio], got {config.contact_solref}")
+        raise ConfigError(
+            f"contact_solref must be [timeconst_s, dampratio] or [-stiffness, -damping], got {config.contact_solref}"
+        )
     return tuple(float(x) for x in config.contact_solref)
 
 
@@ -375,7 +381,7 @@ def build_model(skeleton: Skeleton | None = None, config: ml_collections.ConfigD
 
 
 def control_substeps(config: ml_collections.ConfigDict | None = None, control_hz: float = 30.0) -> int:
-    """Physics steps per control step (6 at the default 1/180 s and 30 Hz)."""
+    """Physics steps per control step (3 at the default 1/90 s and 30 Hz)."""
     config = default_config() if config is None else config
     return max(1, int(round(1.0 / control_hz / config.timestep_s)))
 
