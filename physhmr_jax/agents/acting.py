@@ -38,6 +38,16 @@ from physhmr_jax.agents.networks import Params, PPONetworks, gaussian_log_prob
 
 LOG_PROB = "log_prob"  # Transition.extras key of the behaviour policy's log-probability
 
+
+class PolicyParams(NamedTuple):
+    """The arrays a trained policy acts with: what :func:`make_policy` (and every play of a
+    frozen policy) reads of a training state. The teacher in distillation, an exported
+    expert or student, and the evaluations' plays all carry this one pytree."""
+
+    params: Params  # {"policy": ...}
+    normalizer_params: Any
+
+
 # record(state, action, next_state) -> {name: [B, ...]}: extra fields of a transition.
 Recorder = Callable[[Any, Array, Any], Mapping[str, Array]]
 # step(state [B], action [B, A]) -> state [B]: a batched environment step.

@@ -29,7 +29,6 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -120,13 +119,6 @@ def retargeted_estimate(name: str, source: str, fps: float, joints: np.ndarray, 
     return retarget(motion)[0]
 
 
-class PolicyState(NamedTuple):
-    """What the evaluation's play reads of a training state: a frozen policy's arrays."""
-
-    params: Any
-    normalizer_params: Any
-
-
 def two_stage_sequences(
     samples: Sequence[VideoSample],
     kinematic: MethodSequences,
@@ -155,11 +147,7 @@ def two_stage_sequences(
     expert = build_expert(teacher.config, motions=paths)
     steps = steps_per_clip(expert)
     play = make_play_clips(expert, max(steps))
-    sim = np.asarray(
-        jax.device_get(
-            play(PolicyState(teacher.params.params, teacher.params.normalizer), expert.motion_lib).extras[SIM_BODY_POS]
-        )
-    )
+    sim = np.asarray(jax.device_get(play(teacher.params, expert.motion_lib).extras[SIM_BODY_POS]))
     by_name = {c.name: i for i, c in enumerate(expert.clips)}
     pred, gt = [], []
     for s in samples:

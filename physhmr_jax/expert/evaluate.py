@@ -93,7 +93,13 @@ def make_play_clips(expert: Expert, num_steps: int):
 
 
 def play_from_first_frames(
-    env, networks, training_state: ppo.TrainingState, env_data, count: int, num_steps: int, record: acting.Recorder
+    env,
+    networks,
+    training_state: ppo.TrainingState | acting.PolicyParams,
+    env_data,
+    count: int,
+    num_steps: int,
+    record: acting.Recorder,
 ) -> acting.Transition:
     """Sequence i (clip or video) in env i from time 0 (``env.reset_to(key, env_data, i, 0)``)
     for ``num_steps`` steps with the policy's mean action; ``record`` adds the extras."""

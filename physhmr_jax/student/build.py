@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import ml_collections
 
 from physhmr_jax import config_io
 from physhmr_jax.agents import ppo, run_dir, runner
+from physhmr_jax.agents.acting import PolicyParams
 from physhmr_jax.agents.networks import PPONetworks
 from physhmr_jax.envs import vision, wrappers
 from physhmr_jax.envs.imitation import ImitationEnv
@@ -35,16 +36,9 @@ from physhmr_jax.vision.encoder_train import split_shards
 from physhmr_jax.vision.video_lib import VideoLib, build_video_lib, load_video_lib
 
 
-class TeacherParams(NamedTuple):
-    """The frozen teacher's arrays (a pytree)."""
-
-    params: Any  # {"policy": ...}
-    normalizer: Any
-
-
 class Teacher(NamedTuple):
     networks: PPONetworks
-    params: TeacherParams
+    params: PolicyParams
     config: ml_collections.ConfigDict  # the expert's run config
 
 
@@ -53,7 +47,7 @@ class StudentData(NamedTuple):
 
     motion_lib: MotionLib
     video_lib: VideoLib
-    teacher: TeacherParams
+    teacher: PolicyParams | None  # None where the student only plays
 
 
 def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
@@ -64,14 +58,14 @@ def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
     path = Path(path)
     if path.is_file():
         networks, params, normalizer, config = load_policy(path)
-        return Teacher(networks, TeacherParams(params, normalizer), config)
+        return Teacher(networks, PolicyParams(params, normalizer), config)
     if not (path / "config.json").is_file():
         raise run_dir.RunDirError(path, "not an expert run directory or an exported policy (.npz)")
     config = expert_config.load_config(path)
     sizes, cfg = policy_sizes(config), expert_config.ppo_config(config)
     state = runner.unreplicate_seed(restore_seeds(path, sizes, cfg), seed_index)
     networks = ppo.make_networks(sizes, cfg)
-    return Teacher(networks, TeacherParams({"policy": state.params["policy"]}, state.normalizer_params), config)
+    return Teacher(networks, PolicyParams({"policy": state.params["policy"]}, state.normalizer_params), config)
 
 
 def teacher_config(path: str | Path) -> ml_collections.ConfigDict:
@@ -116,7 +110,9 @@ def make_teacher_labels(teacher: Teacher, teacher_env: ImitationEnv, student_env
 
     def labels(env_data: StudentData, state: wrappers.EpisodeState) -> jax.Array:
         inner = state.inner
-        mean, _ = teacher.networks.policy(env_data.teacher.params, env_data.teacher.normalizer, inner.teacher_obs)
+        mean, _ = teacher.networks.policy(
+            env_data.teacher.params, env_data.teacher.normalizer_params, inner.teacher_obs
+        )
         targets = teacher_env.action_to_targets(mean, inner.residual_offset_next)
         return student_env.imitation.targets_to_action(targets, inner.residual_offset_next)
 
@@ -181,7 +177,6 @@ __all__ = [
     "ablation",
     "StudentData",
     "Teacher",
-    "TeacherParams",
     "build_student",
     "build_student_on_videos",
     "load_teacher",

@@ -18,11 +18,10 @@ import jax
 import numpy as np
 
 from physhmr_jax.agents import acting, ppo
-from physhmr_jax.config_io import ConfigError
 from physhmr_jax.envs import imitation
 from physhmr_jax.expert import evaluate as expert_evaluate
 from physhmr_jax.student import config as student_config
-from physhmr_jax.student.build import Student, StudentData, build_student
+from physhmr_jax.student.build import Student, StudentData
 
 
 def steps_per_video(student: Student) -> list[int]:
@@ -55,7 +54,8 @@ def make_play_videos(student: Student, num_steps: int):
 
 
 def video_results(student: Student, play, training_state) -> dict:
-    """Per-video rows and their summary for one seed's ``training_state``."""
+    """Per-video rows and their summary for one seed's ``training_state`` (or its
+    ``acting.PolicyParams``: the play reads only the policy and normaliser)."""
     extras = jax.tree.map(np.asarray, play(training_state, student.data).extras)
     rows = expert_evaluate.tracking_results(
         list(student.data.video_lib.video_names),
@@ -88,20 +88,26 @@ def make_evaluator(student: Student):
 def evaluate_student(
     out: str | Path, *, split: str = "test", seed_index: int = 0, iteration: int | None = None
 ) -> dict:
-    """Success rate and tracking errors (mm) of a trained student on the videos of ``split``."""
+    """Success rate and tracking errors (mm) of a trained student on the videos of ``split``.
+
+    The student plays as ``eval vision`` plays it (:func:`load_student_policy`, then
+    :func:`build_student_on_videos`: no teacher weights read, the same compiled program, so
+    one command's compile serves the other through JAX's persistent cache)."""
+    from physhmr_jax.student.build import build_student_on_videos
+    from physhmr_jax.student.export import load_student_policy
+    from physhmr_jax.vision.encoder_train import split_shards
+    from physhmr_jax.vision.shards import load_sample
+
     config = student_config.load_config(out)
-    student = build_student(config, split=split)
-    states = expert_evaluate.restore_seeds(out, student.training_env, student.ppo_config, iteration=iteration)
-    num_seeds = int(states.iteration.shape[0])
-    if not 0 <= seed_index < num_seeds:
-        raise ConfigError(f"--seed-index {seed_index} out of range: the run trained {num_seeds} seed(s)")
-    training_state = expert_evaluate.seed_state(states, seed_index)
+    policy = load_student_policy(out, seed_index=seed_index, iteration=iteration)
+    samples = [load_sample(p, load_frames=False) for p in split_shards(config.data.path, split)]
+    student = build_student_on_videos(policy, samples)
     start = time.perf_counter()
-    result = video_results(student, make_play_videos(student, max(steps_per_video(student))), training_state)
+    result = video_results(student, make_play_videos(student, max(steps_per_video(student))), policy.state)
     return {
         "run_dir": str(out),
         "split": split,
-        "iteration": int(np.asarray(training_state.iteration)),
+        "iteration": policy.iteration,
         "seed_index": seed_index,
         **result,
         "play_seconds": time.perf_counter() - start,

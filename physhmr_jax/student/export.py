@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import types
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import ml_collections
 
 from physhmr_jax import config_io
 from physhmr_jax.agents import policy_file, ppo, run_dir
+from physhmr_jax.agents.acting import PolicyParams
 from physhmr_jax.envs import imitation, vision
 from physhmr_jax.student import config as student_config
 from physhmr_jax.vision.encoder_model import FEATURE_DIM
@@ -28,13 +29,6 @@ from physhmr_jax.vision.encoder_model import FEATURE_DIM
 KIND = "student"
 _POLICY = "policy:"
 _NORMALIZER = "normalizer:"
-
-
-class PolicyParams(NamedTuple):
-    """The arrays a policy acts with (what ``acting.make_policy`` reads of a training state)."""
-
-    params: Any  # {"policy": ...}
-    normalizer_params: Any
 
 
 class StudentPolicy(NamedTuple):
@@ -128,4 +122,4 @@ def _load_file(path: Path) -> StudentPolicy:
     )  # fmt: skip
 
 
-__all__ = ["KIND", "PolicyParams", "StudentPolicy", "export_student", "load_student_policy", "policy_sizes"]
+__all__ = ["KIND", "StudentPolicy", "export_student", "load_student_policy", "policy_sizes"]
