@@ -32,17 +32,22 @@ def pytest_configure(config):
 
     jax.config.update("jax_compilation_cache_dir", str(REPO / ".cache" / "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 2.0)
+    # pytest-xdist's --dist loadfile hands out files sorted by their number of tests (most
+    # first) unless told not to, which left the one-test, longest file (test_student.py) to
+    # the end; keep the order below instead (the option exists in xdist >= 3.6).
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 # The modules that compile MJX programs, longest first (measured in a fresh clone, 2-core
-# CPU, both workers busy): pytest-xdist (--dist loadfile) hands out files in collection
-# order, two per worker and then one whenever a worker is down to one, so starting these
-# first keeps both workers busy to the end.
-_LONGEST_FIRST = ("test_ppo.py", "test_student.py", "test_expert_cli.py", "test_import.py", "test_notebook.py",
-                  "test_imitation_env.py", "test_vision_env.py", "test_crash_safety.py", "test_retarget.py",
-                  "test_humanoid.py",
-                  "test_multihost.py", "test_demo.py", "test_video_lib.py", "test_fuzz_loaders.py",
-                  "test_distill.py")  # fmt: skip
+# CPU, both workers busy). xdist (--dist loadfile) gives each worker one file, then another
+# whenever the worker has two tests or fewer left, so a one-test file always has the next
+# file queued behind it: the longest file (one test) goes first with a short one-test file
+# behind it, while the other worker starts the next longest.
+_LONGEST_FIRST = ("test_student.py", "test_ppo.py", "test_compare.py", "test_expert_cli.py", "test_import.py",
+                  "test_imitation_env.py", "test_notebook.py", "test_vision_env.py", "test_crash_safety.py",
+                  "test_retarget.py", "test_humanoid.py", "test_multihost.py", "test_demo.py", "test_video_lib.py",
+                  "test_fuzz_loaders.py", "test_distill.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(session, config, items):

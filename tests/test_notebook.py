@@ -16,6 +16,10 @@ def test_quickstart_notebook_executes(tmp_path, monkeypatch):
     monkeypatch.setenv("PHYSHMR_NOTEBOOK_OUT", str(tmp_path / "out"))
     monkeypatch.setenv("PHYSHMR_NOTEBOOK_SECONDS", "1.0")
     monkeypatch.setenv("MUJOCO_GL", os.environ.get("MUJOCO_GL", "egl"))
+    # The kernel shares the suite's compilation cache (conftest.py): IK and the student's play
+    # are programs other tests compile too.
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(REPO / ".cache" / "jax"))
+    monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "2")
     nb = nbformat.read(REPO / "notebooks" / "quickstart.ipynb", as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     text = "\n".join(
