@@ -125,7 +125,7 @@ def test_a_damaged_checkpoint_is_skipped_for_the_one_before(tmp_path):
     import pytest
     from toy_env import ToyEnv
 
-    from physhmr_jax.agents import ppo, runner, sharding
+    from physhmr_jax.agents import ppo, run_dir, runner, sharding
 
     config = ppo.get_config(
         "smoke", num_envs=8, horizon=8, minibatch_size=32, num_epochs=1, policy_hidden=[16], value_hidden=[16]
@@ -148,6 +148,13 @@ def test_a_damaged_checkpoint_is_skipped_for_the_one_before(tmp_path):
         warnings.simplefilter("error")
         again, _ = runner.run_training(trainer, None, tmp_path / "damaged", num_iterations=6, resume=True, **options)
     assert int(sharding.to_host(again.training_state.iteration)[0]) == 6
+    # Asking for an iteration that was not kept (eval --iteration) is one line naming the kept ones.
+    checkpoints = run_dir.Checkpoints(tmp_path / "straight")
+    with pytest.raises(
+        run_dir.RunDirError, match=r"no checkpoint of iteration 4; the checkpoints kept are of iterations \[3, 6\]"
+    ):
+        checkpoints.restore(4, {})
+    checkpoints.close()
     for state in (resumed, again):
         for a, b in zip(
             jax.tree.leaves(sharding.to_host(straight.training_state)),

@@ -388,6 +388,12 @@ class Checkpoints:
     def restore(self, iteration: int, abstract_items: Mapping[str, Any]) -> tuple[dict[str, Any], dict]:
         """The named items (only those asked for) and the meta dict of one checkpoint."""
         ocp = self._ocp
+        kept = self.iterations()
+        if iteration not in kept:
+            raise RunDirError(
+                self.directory.parent,
+                f"no checkpoint of iteration {iteration}; the checkpoints kept are of iterations {kept}",
+            )
         args = {name: ocp.args.StandardRestore(_nonempty_leaves(tree)) for name, tree in abstract_items.items()}
         restored = self._manager.restore(iteration, args=ocp.args.Composite(**args, meta=ocp.args.JsonRestore()))
         items = {name: _fill_empty_leaves(tree, restored[name]) for name, tree in abstract_items.items()}
