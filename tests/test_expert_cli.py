@@ -17,8 +17,8 @@ from physhmr_jax import cli
 def test_cli_train_and_eval_expert(tmp_path, capsys):
     """``physhmr train expert`` writes a complete run directory; ``physhmr eval expert`` reads it.
 
-    In a file of its own so that ``pytest -n 2 --dist loadfile`` runs its two MJX compiles
-    (train step, evaluation scan) beside ``test_ppo.py``'s rather than after them.
+    In a file of its own so that ``pytest -n 2 --dist loadfile`` runs its three MJX compiles
+    (training init, train step, evaluation scan) beside ``test_ppo.py``'s rather than after them.
     """
     motions, run = tmp_path / "motions", tmp_path / "run"
     motions.mkdir()
