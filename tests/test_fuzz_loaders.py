@@ -431,3 +431,22 @@ def test_fuzz_exported_policy(work):
     pinned += _zip_damage(seed)
     loaders = [(Tally("policy load_policy"), load_policy, run_dir.RunDirError)]
     _fuzz(cases(seed, structural), work / "fuzz_policy.npz", loaders, pinned)
+
+
+def test_an_unparsable_member_header_is_a_clean_error_in_every_npz_loader(tmp_path):
+    """A member whose ``.npy`` header has an unclosed bracket: numpy retries the header
+    through ``tokenize``, which raises ``tokenize.TokenError`` (a crash this fuzzing found in
+    ``load_policy``); every ``.npz`` loader turns it into its one-line error naming the file."""
+    import zipfile
+
+    buf = io.BytesIO()
+    np.save(buf, np.zeros(3, np.float32))
+    member = buf.getvalue().replace(b"(3,)", b"(3,(")
+    path = tmp_path / "broken.npz"
+    with zipfile.ZipFile(path, "w") as f:
+        f.writestr("root_pos_m.npy", member)
+        f.writestr("__meta__.npy", member)
+    for loader, error in ((load_clip, MotionFileError), (load_amass, MotionFileError), (load_sample, VideoFileError),
+                          (load_policy, run_dir.RunDirError)):  # fmt: skip
+        with pytest.raises(error, match="broken.npz"):
+            loader(path)

@@ -11,8 +11,6 @@ whose names or shapes do not fit the networks the config builds.
 from __future__ import annotations
 
 import json
-import zipfile
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import jax
 import numpy as np
 
 from physhmr_jax.agents.run_dir import RunDirError
+from physhmr_jax.npz_io import NPZ_READ_ERRORS
 
 FORMAT_VERSION = 1
 META = "__meta__"
@@ -58,7 +57,7 @@ def read(path: str | Path, kind: str | None) -> tuple[dict[str, np.ndarray], dic
         meta = json.loads(arrays.pop(META).tobytes().decode())
     # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown
     # compression); json.loads: RecursionError (nested too deeply).
-    except (OSError, ValueError, KeyError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as err:
+    except (*NPZ_READ_ERRORS, KeyError) as err:
         raise RunDirError(path, f"not an exported {kind or 'network'} ({err})") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
         raise RunDirError(path, f"not an exported {kind or 'network'} ('{META}' holds no config)")

@@ -32,8 +32,6 @@ which we ignore.
 from __future__ import annotations
 
 import os
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +39,7 @@ import numpy as np
 from physhmr_jax.geometry.rotations_np import Y_UP_TO_OURS, continuous_euler_xyz, continuous_quat_wxyz, rotvec_to_matrix
 from physhmr_jax.humanoid.skeleton import NUM_BODIES, SMPL_INDEX, Skeleton, mean_skeleton
 from physhmr_jax.motion.clip import Clip, MotionFileError
+from physhmr_jax.npz_io import NPZ_READ_ERRORS
 
 # SMPL canonical (y up, facing +z, left +x) -> ours (z up, facing +x, left +y).
 SMPL_TO_OURS = Y_UP_TO_OURS
@@ -149,7 +148,7 @@ def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     except MotionFileError:
         raise
     # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown compression).
-    except (OSError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as err:
+    except NPZ_READ_ERRORS as err:
         raise MotionFileError(path, f"cannot read as .npz ({err})") from None
     return arrays["poses"], arrays["trans"], arrays[rate_key], rate_key
 

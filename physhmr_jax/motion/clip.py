@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from physhmr_jax.humanoid.skeleton import NUM_BODIES, NUM_DOF, Skeleton
+from physhmr_jax.npz_io import NPZ_READ_ERRORS
 
 
 class MotionFileError(ValueError):
@@ -134,7 +133,7 @@ def load_clip(path: str | os.PathLike) -> Clip:
     except MotionFileError:
         raise
     # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown compression).
-    except (OSError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as err:
+    except NPZ_READ_ERRORS as err:
         raise MotionFileError(path, f"cannot read as .npz ({err})") from None
     return clip.validate(path)
 

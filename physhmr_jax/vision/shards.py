@@ -58,14 +58,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from physhmr_jax.humanoid.skeleton import BODY_NAMES, NUM_BODIES, RAY_BODIES
+from physhmr_jax.npz_io import NPZ_READ_ERRORS
 
 
 class VideoFileError(ValueError):
@@ -414,7 +413,7 @@ def load_sample(path: str | os.PathLike, *, load_frames: bool = True) -> VideoSa
     except VideoFileError:
         raise
     # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown compression).
-    except (OSError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as err:
+    except NPZ_READ_ERRORS as err:
         raise VideoFileError(path, f"cannot read as .npz ({err})") from None
     return sample.validate(path)
 
