@@ -55,8 +55,7 @@ def read(path: str | Path, kind: str | None) -> tuple[dict[str, np.ndarray], dic
         with f:
             arrays = {k: f[k] for k in f.files}
         meta = json.loads(arrays.pop(META).tobytes().decode())
-    # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown
-    # compression); json.loads: RecursionError (nested too deeply).
+    # json.loads: RecursionError (nested too deeply; a RuntimeError); the rest: npz_io.
     except (*NPZ_READ_ERRORS, KeyError) as err:
         raise RunDirError(path, f"not an exported {kind or 'network'} ({err})") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):

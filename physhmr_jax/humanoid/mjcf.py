@@ -156,7 +156,8 @@ def default_config(**overrides) -> ml_collections.ConfigDict:
             # quality of 6 at 1/180 s (docs/humanoid.md): holding the first frame of CMU 02_01 /
             # 16_17 for 1 s in MJX the soles sink 6.3 / 5.0 mm (1/180 s, derived: 4.4 / 2.4 mm;
             # 1/90 s, derived: 20.9 / 35.9 mm in MuJoCo C), and standing 5 s neither hops nor
-            # sinks (stiffer springs, >= 12000, or a 1 mm width let it topple).
+            # sinks; with a 1 mm width 16_17 sank 10.0 mm in MJX (experiments/contact_study.py,
+            # docs/benchmarks.md).
             "contact_solref": config_dict.FieldReference([-10000.0, -330.0], field_type=list),
             "contact_solimp": [0.9, 0.95, 0.005],
             # MJX's implementation (``mjx.put_model(impl=)``): "jax" runs on every JAX backend;

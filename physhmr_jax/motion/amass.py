@@ -147,7 +147,6 @@ def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
             arrays = {k: arr.astype(np.float64) for k, arr in arrays.items()}
     except MotionFileError:
         raise
-    # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown compression).
     except NPZ_READ_ERRORS as err:
         raise MotionFileError(path, f"cannot read as .npz ({err})") from None
     return arrays["poses"], arrays["trans"], arrays[rate_key], rate_key

@@ -132,7 +132,6 @@ def load_clip(path: str | os.PathLike) -> Clip:
             )
     except MotionFileError:
         raise
-    # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown compression).
     except NPZ_READ_ERRORS as err:
         raise MotionFileError(path, f"cannot read as .npz ({err})") from None
     return clip.validate(path)

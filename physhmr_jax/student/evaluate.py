@@ -20,7 +20,6 @@ import numpy as np
 from physhmr_jax.agents import acting, ppo
 from physhmr_jax.envs import imitation
 from physhmr_jax.expert import evaluate as expert_evaluate
-from physhmr_jax.student import config as student_config
 from physhmr_jax.student.build import Student, StudentData
 
 
@@ -98,9 +97,8 @@ def evaluate_student(
     from physhmr_jax.vision.encoder_train import split_shards
     from physhmr_jax.vision.shards import load_sample
 
-    config = student_config.load_config(out)
     policy = load_student_policy(out, seed_index=seed_index, iteration=iteration)
-    samples = [load_sample(p, load_frames=False) for p in split_shards(config.data.path, split)]
+    samples = [load_sample(p, load_frames=False) for p in split_shards(policy.config.data.path, split)]
     student = build_student_on_videos(policy, samples)
     start = time.perf_counter()
     result = video_results(student, make_play_videos(student, max(steps_per_video(student))), policy.state)

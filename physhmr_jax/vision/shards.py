@@ -412,7 +412,6 @@ def load_sample(path: str | os.PathLike, *, load_frames: bool = True) -> VideoSa
             )
     except VideoFileError:
         raise
-    # A damaged zip: RuntimeError (a member flagged encrypted; NotImplementedError: an unknown compression).
     except NPZ_READ_ERRORS as err:
         raise VideoFileError(path, f"cannot read as .npz ({err})") from None
     return sample.validate(path)
