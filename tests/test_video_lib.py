@@ -96,3 +96,25 @@ def test_errors_name_the_shard(motion_lib, videos):
     odd = dataclasses.replace(videos[1], features=np.zeros((20, 3), np.float32))
     with pytest.raises(VideoFileError, match="'features' has 3 columns, the other shards 8"):
         build_video_lib([videos[0], odd], motion_lib)
+
+
+def test_bench_student_videos_are_exact():
+    """``physhmr bench student``'s videos (no rendering): one per clip, packed against the
+    clips' own library; the rays pass through the reference joints and the root estimate is
+    the clip's root rotation."""
+    from video_fixtures import synthetic_clip
+
+    from physhmr_jax.bench.student import exact_videos
+    from physhmr_jax.motion.library import build_motion_lib
+
+    clips = [synthetic_clip("walk", 40, 0.5), synthetic_clip("turn", 25, -1.0)]
+    videos = exact_videos(clips, feature_size=16)
+    lib = build_video_lib(videos, build_motion_lib(clips))
+    assert lib.num_videos == 2 and lib.feature_size == 16 and lib.num_frames == 65
+    video_ids, times = jnp.array([0, 1, 0]), jnp.array([3.0, 20.0, 39.0]) / FPS
+    frame = lib.frame_at(video_ids, times)
+    ref = build_motion_lib(clips).state_at(lib.video_clip_id[video_ids], times)
+    obs = ray_observation(ref.body_pos, ref.root_quat, frame.camera, frame.kp2d, frame.conf)
+    assert np.abs(np.asarray(obs[:, :36])).max() < 1e-3
+    dots = np.abs(np.sum(np.asarray(frame.root_quat_estimate) * np.asarray(ref.root_quat), -1))
+    np.testing.assert_allclose(dots, 1.0, atol=1e-5)

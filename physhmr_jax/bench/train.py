@@ -22,7 +22,7 @@ import time
 import jax
 import numpy as np
 
-from physhmr_jax.agents import acting, ppo, sharding
+from physhmr_jax.agents import acting, ppo, runner, sharding
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import Expert, build_expert
@@ -58,6 +58,27 @@ def _env_only(expert: Expert, num_envs: int, horizon: int, iterations: int) -> d
             "env_only_steps_per_s": num_envs * horizon / steady_s}  # fmt: skip
 
 
+def time_trainer(trainer: runner.Trainer, env_data, iterations: int) -> dict:
+    """Init, the first (compiling) iteration, then ``iterations`` timed ones of ``trainer``."""
+    env_data = trainer.place_env_data(env_data)
+    start = time.perf_counter()
+    state = jax.block_until_ready(trainer.init(jax.random.PRNGKey(0), env_data))
+    init_s = time.perf_counter() - start
+    start = time.perf_counter()
+    state, metrics = jax.block_until_ready(trainer.step(state, env_data))
+    first_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(iterations):
+        state, metrics = trainer.step(state, env_data)
+    jax.block_until_ready((state, metrics))
+    return {
+        "init_s": init_s,
+        "compile_and_first_s": first_s,
+        "seconds_per_iteration": (time.perf_counter() - start) / iterations,
+        "reward_mean_last": float(np.mean(sharding.to_host(metrics[names.REWARD_MEAN]))),
+    }
+
+
 def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: int = 3) -> dict:
     overrides = {"num_envs": num_envs, "num_seeds": 1}
     cfg = ppo.get_config(expert_config.PRESETS[preset]["ppo"])
@@ -66,21 +87,8 @@ def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: in
         overrides["minibatch_size"] = batch // max(1, round(batch / cfg.minibatch_size))
     config = expert_config.default_config(preset, **overrides)
     expert = build_expert(config)
-    trainer = make_trainer(expert)
-    lib = trainer.place_env_data(expert.motion_lib)
-
-    start = time.perf_counter()
-    state = jax.block_until_ready(trainer.init(jax.random.PRNGKey(0), lib))
-    init_s = time.perf_counter() - start
-    start = time.perf_counter()
-    state, metrics = jax.block_until_ready(trainer.step(state, lib))
-    first_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for _ in range(iterations):
-        state, metrics = trainer.step(state, lib)
-    jax.block_until_ready((state, metrics))
-    iteration_s = (time.perf_counter() - start) / iterations
-    train_sps = num_envs * expert.ppo_config.horizon / iteration_s
+    timing = time_trainer(make_trainer(expert), expert.motion_lib, iterations)
+    train_sps = num_envs * expert.ppo_config.horizon / timing["seconds_per_iteration"]
     train_peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
     env = _env_only(expert, num_envs, expert.ppo_config.horizon, iterations)
@@ -92,16 +100,16 @@ def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: in
         "num_epochs": expert.ppo_config.num_epochs,
         "minibatch_size": expert.ppo_config.minibatch_size,
         "policy_hidden": list(expert.ppo_config.policy_hidden),
-        "init_s": init_s,
-        "train_compile_and_first_s": first_s,
-        "train_seconds_per_iteration": iteration_s,
+        "init_s": timing["init_s"],
+        "train_compile_and_first_s": timing["compile_and_first_s"],
+        "train_seconds_per_iteration": timing["seconds_per_iteration"],
         "train_env_steps_per_s": train_sps,
         **env,
         "ratio_train_vs_env": train_sps / env["env_only_steps_per_s"],
         "peak_rss_gib_after_training": train_peak_gib,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-        "reward_mean_last": float(np.mean(sharding.to_host(metrics[names.REWARD_MEAN]))),
+        "reward_mean_last": timing["reward_mean_last"],
     }
 
 
-__all__ = ["run_train_bench"]
+__all__ = ["run_train_bench", "time_trainer"]

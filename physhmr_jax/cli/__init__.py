@@ -23,6 +23,7 @@
   physhmr eval expert --run RUN [--motions DIR] [--json] [--video FILE.mp4 --video-clip NAME]
   physhmr export expert --run RUN --out POLICY.npz [--seed-index S]
   physhmr bench train --num-envs N [--preset cpu] [--json]
+  physhmr bench student --num-envs N [--teacher PATH] [--stage distill|finetune] [--json]
   physhmr bench compare RUN... --out FIG.png [--metric NAME]... [--labels L...] [--json]
 
 User errors (a bad file, a missing folder, a bad option or ``--set`` value) print one line

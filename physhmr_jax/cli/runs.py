@@ -250,6 +250,16 @@ def cmd_bench_train(args) -> int:
     return 0
 
 
+def cmd_bench_student(args) -> int:
+    from physhmr_jax.bench.student import run_student_bench
+
+    result = run_student_bench(
+        num_envs=args.num_envs, preset=args.preset, iterations=args.iterations, teacher=args.teacher, stage=args.stage
+    )
+    print_result(result, args.json)
+    return 0
+
+
 def cmd_bench_compare(args) -> int:
     from physhmr_jax.bench.compare import DEFAULT_METRICS, compare_runs, plot_comparison
 
@@ -435,3 +445,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--iterations", type=positive_int, default=3, help="timed iterations after the compiling one")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_train)
+
+    p = bench.add_parser("student", help="the student's training env steps/s vs its expert's at the same N")
+    p.add_argument("--num-envs", type=positive_int, default=128)
+    p.add_argument("--preset", choices=("smoke", "cpu", "gpu"), default="cpu")
+    p.add_argument("--teacher", default=None, help="exported expert .npz or expert run (default: the shipped one)")
+    p.add_argument("--stage", choices=("distill", "finetune"), default="distill")
+    p.add_argument("--iterations", type=positive_int, default=3, help="timed iterations after the compiling one")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench_student)

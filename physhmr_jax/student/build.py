@@ -15,6 +15,7 @@ student's (absolute) action space. The teacher's parameters ride in the env data
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,6 +34,7 @@ from physhmr_jax.expert.build import Expert, build_expert
 from physhmr_jax.motion.library import MotionLib
 from physhmr_jax.student import config as student_config
 from physhmr_jax.vision.encoder_train import split_shards
+from physhmr_jax.vision.shards import VideoSample
 from physhmr_jax.vision.video_lib import VideoLib, build_video_lib, load_video_lib
 
 
@@ -119,12 +121,19 @@ def make_teacher_labels(teacher: Teacher, teacher_env: ImitationEnv, student_env
     return labels
 
 
-def build_student(config: ml_collections.ConfigDict, *, split: str | None = None) -> Student:
-    """Teacher, motions, videos (``split``, default ``data.split``) and envs of a student config."""
+def build_student(
+    config: ml_collections.ConfigDict, *, split: str | None = None, samples: Sequence[VideoSample] | None = None
+) -> Student:
+    """Teacher, motions, videos and envs of a student config. The videos are the shards of
+    ``split`` (default ``data.split``) under ``data.path``, or ``samples`` when given."""
     teacher = load_teacher(config.teacher.path, seed_index=config.teacher.seed_index)
     expert = build_expert(teacher.config)
-    paths = split_shards(config.data.path, split or config.data.split)
-    video_lib = load_video_lib(paths, expert.motion_lib, root_position=ablation(config) == "root_position")
+    root_position = ablation(config) == "root_position"
+    if samples is None:
+        paths = split_shards(config.data.path, split or config.data.split)
+        video_lib = load_video_lib(paths, expert.motion_lib, root_position=root_position)
+    else:
+        video_lib = build_video_lib(list(samples), expert.motion_lib, root_position=root_position)
     env_config = vision_env_config(teacher.config, config.env.start, ablation(config))
     env = vision.VisionEnv(expert.humanoid, video_lib.feature_size, env_config)
     training_env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
@@ -153,23 +162,15 @@ def build_student_on_videos(policy, samples, *, motions: str | list | None = Non
     return Student(expert, None, env, training_env, data, student_config.ppo_config(policy.config))
 
 
-def make_algorithm(student: Student, init_from: ppo.TrainingState | None = None) -> ppo.Algorithm:
+def make_algorithm(student: Student) -> ppo.Algorithm:
     """PPO on the vision env distilling from the teacher (``ppo.kin_weight`` sets the mix).
 
-    ``init_from``: one seed's state whose policy, critic and observation statistics every
-    seed starts from (fresh optimiser, counters at 0).
+    A run that starts from another student's weights (``init``) starts from this
+    algorithm's fresh state with them put in (``runner.start_every_seed_from``).
     """
     labels = make_teacher_labels(student.teacher, student.expert.env, student.env)
     prior = make_motion_prior(student.env.dt, lambda data: data.motion_lib)  # used when ppo.amp_weight > 0
-    algorithm = ppo.make_algorithm(student.training_env, student.ppo_config, teacher=labels, motion_prior=prior)
-    if init_from is None:
-        return algorithm
-    params, normalizer = init_from.params, init_from.normalizer_params
-
-    def init(key):
-        return algorithm.init(key).replace(params=params, normalizer_params=normalizer)
-
-    return algorithm._replace(init=init)
+    return ppo.make_algorithm(student.training_env, student.ppo_config, teacher=labels, motion_prior=prior)
 
 
 __all__ = [
