@@ -256,6 +256,23 @@ def test_driver_trains_vmapped_seeds_on_toy_task():
     print(f"toy evaluation: trained {trained:.3f}, random {random:.3f}")
     assert trained > random + 0.2, (trained, random)
 
+    # A fresh start from seed 0's weights (runner.start_every_seed_from: `train student
+    # --init`): every seed holds them, the optimiser and counters are a fresh start's, the
+    # compiled step is reused, and the first iteration already earns a trained reward.
+    fresh = trainer.init(jax.random.PRNGKey(1), None)
+    fresh_host = sharding.to_host(fresh.training_state)
+    started = runner.start_every_seed_from(fresh, seed0.params, seed0.normalizer_params)
+    for s in range(2):
+        chex.assert_trees_all_equal(runner.unreplicate_seed(sharding.to_host(started.training_state), s).params,
+                                    jax.tree.map(np.asarray, seed0.params))  # fmt: skip
+    chex.assert_trees_all_equal(sharding.to_host(started.training_state.opt_state), fresh_host.opt_state)
+    np.testing.assert_array_equal(sharding.to_host(started.training_state.iteration), [0, 0])
+    _, first = trainer.step(started, None)
+    assert trainer._compiled["step"]._cache_size() == 1
+    first_reward = sharding.to_host(first)[names.REWARD_MEAN]
+    print(f"first iteration from seed 0's weights: reward {first_reward} (fresh start: {reward[:, 0]})")
+    assert np.all(first_reward > reward[:, 0].max() + 0.1), (first_reward, reward[:, 0])
+
 
 def test_nonfinite_transitions_are_masked_and_counted():
     env = ToyEnv(nan_on_step=3)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from flax import struct
 from jax import Array
@@ -165,6 +166,26 @@ class Trainer:
         return self._compiled["step"](loop_state, env_data)
 
 
+def start_every_seed_from(loop_state: LoopState, params: Any, normalizer_params: Any) -> LoopState:
+    """``loop_state`` with every seed's networks and observation statistics set to one
+    seed's ``params`` / ``normalizer_params`` (same structure, no seed axis), each array
+    placed as the one it replaces. The optimiser and counters stay fresh.
+
+    Applied to the output of :meth:`Trainer.init` (``run_training(start_from=...)``), so the
+    weights are arguments, not constants of a compiled init: a run that starts from another
+    run's weights reuses the fresh start's program.
+    """
+
+    def put(old: Array, new: Any) -> Array:
+        return jax.device_put(jnp.broadcast_to(jnp.asarray(new, old.dtype), old.shape), old.sharding)
+
+    training_state = loop_state.training_state.replace(
+        params=jax.tree.map(put, loop_state.training_state.params, params),
+        normalizer_params=jax.tree.map(put, loop_state.training_state.normalizer_params, normalizer_params),
+    )
+    return loop_state.replace(training_state=training_state)
+
+
 def unreplicate_seed(training_state: Any, seed: int) -> Any:
     """One seed's training state out of a ``[S, ...]`` one."""
     return jax.tree.map(lambda x: x[seed], training_state)
@@ -249,6 +270,7 @@ def run_training(
     evaluate: Callable[[Any], Mapping[str, np.ndarray]] | None = None,
     evaluate_every: int = 0,
     on_iteration: Callable[[int, Mapping[str, np.ndarray]], None] | None = None,
+    start_from: Callable[[LoopState], LoopState] | None = None,
 ) -> tuple[LoopState, list[dict[str, float]]]:
     """Train until ``num_iterations`` iterations in total are done; returns the final loop
     state and the logged rows (per iteration and seed).
@@ -260,7 +282,8 @@ def run_training(
     ``run_dir.CURVE_PANELS``). Every ``evaluate_every`` iterations (0: never)
     ``evaluate(training_state [S, ...]) -> {name: [S]}`` runs on the new state and its
     metrics join that iteration's row (the sample-efficiency curve: evaluation against
-    env steps); it must not change the state.
+    env steps); it must not change the state. ``start_from(loop_state)`` edits a fresh
+    start's state (not a resumed one), e.g. :func:`start_every_seed_from` another run's weights.
     """
     from tqdm import tqdm
 
@@ -281,6 +304,8 @@ def run_training(
             )
         start_iteration, wall_offset_s = 0, 0.0
         loop_state = trainer.init(jax.random.PRNGKey(seed), env_data)
+        if start_from is not None:
+            loop_state = start_from(loop_state)
 
     main = sharding.is_main_process()
     log = (

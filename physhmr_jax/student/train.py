@@ -4,6 +4,7 @@ checkpoints and exact resume as the expert's."""
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -59,16 +60,19 @@ def train_student(
     if jax.process_index() == 0:
         run_dir.save_config(out, config.to_dict())
     cfg = student.ppo_config
-    init_from = None
+    start_from = None
     if config.init.path and not resume:
         from physhmr_jax.expert.evaluate import restore_seeds, seed_state
 
         # Restored by the init run's own settings (its seeds, its discriminator or none).
         init_cfg = student_config.ppo_config(student_config.load_config(config.init.path))
         states = restore_seeds(config.init.path, student.training_env, init_cfg)
-        init_from = seed_state(states, config.init.seed_index)
-        log(f"[train student] starting from {config.init.path} (iteration {int(init_from.iteration)})")
-    trainer = runner.Trainer(make_algorithm(student, init_from), num_seeds=cfg.num_seeds, mesh=mesh)
+        init = seed_state(states, config.init.seed_index)
+        log(f"[train student] starting from {config.init.path} (iteration {int(init.iteration)})")
+        start_from = functools.partial(
+            runner.start_every_seed_from, params=init.params, normalizer_params=init.normalizer_params
+        )
+    trainer = runner.Trainer(make_algorithm(student), num_seeds=cfg.num_seeds, mesh=mesh)
     log(
         f"[train student] stage {config.stage}, {student.data.video_lib.num_videos} video(s) of "
         f"{student.data.motion_lib.num_clips} clip(s), {cfg.num_seeds} seed(s) x {cfg.num_envs} envs on "
@@ -87,6 +91,7 @@ def train_student(
         curve_panels=CURVE_PANELS,
         evaluate=make_evaluator(with_split(student, config, config.data.eval_split)) if config.run.eval_every else None,
         evaluate_every=config.run.eval_every,
+        start_from=start_from,
     )
     summary = runner.run_summary(out, loop_state, rows, start, SUMMARY_METRICS)
     first = [r for r in rows if r["iteration"] == min(r["iteration"] for r in rows)] if rows else []
