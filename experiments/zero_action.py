@@ -35,26 +35,15 @@ def zero_action_tracking(motions: str, overrides: dict) -> dict:
     expert = build_expert(config)
     env, lib = expert.env, expert.motion_lib
     steps = expert_evaluate.steps_per_clip(expert)
-    n = lib.num_clips
 
     def zero_policy(obs, key):
         del key
         return jnp.zeros((obs.shape[0], imitation.ACTION_SIZE)), {acting.LOG_PROB: jnp.zeros(obs.shape[0])}
 
-    def record(state, action, next_state):
-        del action, next_state
-        return {
-            expert_evaluate.SIM_BODY_POS: jax.vmap(imitation.body_kinematics)(state.data).pos,
-            expert_evaluate.REF_BODY_POS: lib.state_at(state.clip_id, state.time_s).body_pos,
-        }
-
     @jax.jit
     def play():
-        keys = jax.random.split(jax.random.PRNGKey(0), n)
-        ids = jnp.arange(n, dtype=jnp.int32)
-        state = jax.vmap(env.reset_to, in_axes=(0, None, 0, 0))(keys, lib, ids, jnp.zeros(n))
-        step = acting.batched_step(env, lib)
-        return acting.rollout(step, zero_policy, state, jax.random.PRNGKey(0), max(steps), record=record)[1].extras
+        record = expert_evaluate.record_tracking(lib)
+        return expert_evaluate.play_from_first_frames(env, zero_policy, lib, lib.num_clips, max(steps), record).extras
 
     extras = jax.tree.map(np.asarray, play())
     rows = expert_evaluate.tracking_results(

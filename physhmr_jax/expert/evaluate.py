@@ -93,23 +93,37 @@ def make_play_clips(expert: Expert, num_steps: int):
 
 
 def play_from_first_frames(
-    env,
-    networks,
-    training_state: ppo.TrainingState | acting.PolicyParams,
-    env_data,
-    count: int,
-    num_steps: int,
-    record: acting.Recorder,
+    env, policy: acting.Policy, env_data, count: int, num_steps: int, record: acting.Recorder
 ) -> acting.Transition:
     """Sequence i (clip or video) in env i from time 0 (``env.reset_to(key, env_data, i, 0)``)
-    for ``num_steps`` steps with the policy's mean action; ``record`` adds the extras."""
+    for ``num_steps`` steps of ``policy`` (a trained one's mean action: ``acting.make_policy(...,
+    deterministic=True)``); ``record`` adds the extras (:func:`record_tracking`)."""
     keys = jax.random.split(jax.random.PRNGKey(0), count)
     ids = jnp.arange(count, dtype=jnp.int32)
     state = jax.vmap(env.reset_to, in_axes=(0, None, 0, 0))(keys, env_data, ids, jnp.zeros(count))
-    policy = acting.make_policy(networks, training_state.params, training_state.normalizer_params, deterministic=True)
     step = acting.batched_step(env, env_data)
     _, transitions = acting.rollout(step, policy, state, jax.random.PRNGKey(0), num_steps, record=record)
     return transitions
+
+
+def record_tracking(motion_lib) -> acting.Recorder:
+    """The record hook of every play that is scored: per step, the state *before* the step's
+    action (t = 0 is the start): simulated and reference bodies [C, 24, 3] and qpos."""
+
+    def record(state, action, next_state):
+        del action, next_state
+        return {
+            SIM_BODY_POS: jax.vmap(imitation.body_kinematics)(state.data).pos,
+            REF_BODY_POS: motion_lib.state_at(state.clip_id, state.time_s).body_pos,
+            QPOS: state.data.qpos,
+        }
+
+    return record
+
+
+def mean_action_policy(networks, training_state: ppo.TrainingState | acting.PolicyParams) -> acting.Policy:
+    """A trained policy's mean action (what every evaluation plays)."""
+    return acting.make_policy(networks, training_state.params, training_state.normalizer_params, deterministic=True)
 
 
 def _make_play_clips(expert: Expert, num_steps: int):
@@ -117,15 +131,8 @@ def _make_play_clips(expert: Expert, num_steps: int):
     networks = ppo.make_networks(env, expert.ppo_config)
 
     def play(training_state: ppo.TrainingState, lib) -> acting.Transition:
-        def record(state, action, next_state):
-            del action, next_state
-            return {
-                SIM_BODY_POS: jax.vmap(imitation.body_kinematics)(state.data).pos,
-                REF_BODY_POS: lib.state_at(state.clip_id, state.time_s).body_pos,
-                QPOS: state.data.qpos,
-            }
-
-        return play_from_first_frames(env, networks, training_state, lib, lib.num_clips, num_steps, record)
+        policy = mean_action_policy(networks, training_state)
+        return play_from_first_frames(env, policy, lib, lib.num_clips, num_steps, record_tracking(lib))
 
     return jax.jit(play)
 
@@ -216,7 +223,9 @@ __all__ = [
     "clip_results",
     "evaluate_expert",
     "make_play_clips",
+    "mean_action_policy",
     "play_from_first_frames",
+    "record_tracking",
     "restore_seeds",
     "restore_training_state",
     "seed_state",

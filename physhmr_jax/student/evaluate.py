@@ -18,7 +18,6 @@ import jax
 import numpy as np
 
 from physhmr_jax.agents import acting, ppo
-from physhmr_jax.envs import imitation
 from physhmr_jax.expert import evaluate as expert_evaluate
 from physhmr_jax.student.build import Student, StudentData
 
@@ -36,18 +35,9 @@ def make_play_videos(student: Student, num_steps: int):
     networks = ppo.make_networks(env, student.ppo_config)
 
     def play(training_state: ppo.TrainingState, data: StudentData) -> acting.Transition:
-        def record(state, action, next_state):
-            del action, next_state
-            return {
-                expert_evaluate.SIM_BODY_POS: jax.vmap(imitation.body_kinematics)(state.data).pos,
-                expert_evaluate.REF_BODY_POS: data.motion_lib.state_at(state.clip_id, state.time_s).body_pos,
-                expert_evaluate.QPOS: state.data.qpos,
-            }
-
-        num_videos = data.video_lib.num_videos
-        return expert_evaluate.play_from_first_frames(
-            env, networks, training_state, data, num_videos, num_steps, record
-        )
+        policy = expert_evaluate.mean_action_policy(networks, training_state)
+        record = expert_evaluate.record_tracking(data.motion_lib)
+        return expert_evaluate.play_from_first_frames(env, policy, data, data.video_lib.num_videos, num_steps, record)
 
     return jax.jit(play)
 

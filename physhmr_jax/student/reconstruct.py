@@ -129,7 +129,8 @@ def reconstruct(
             del action, next_state
             return {QPOS: s.data.qpos, BODY_POS: jax.vmap(imitation.body_kinematics)(s.data).pos}
 
-        return expert_evaluate.play_from_first_frames(env, networks, training_state, env_data, 1, steps, record)
+        policy = expert_evaluate.mean_action_policy(networks, training_state)
+        return expert_evaluate.play_from_first_frames(env, policy, env_data, 1, steps, record)
 
     start = time.perf_counter()
     compiled = jax.jit(play).lower(state, data).compile()
