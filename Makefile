@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export MUJOCO_GL ?= egl
 
-.PHONY: test test-fast demo demo-from-scratch lint format bench-env motions-cmu clean system-deps
+.PHONY: test test-full test-fast demo demo-from-scratch lint format bench-env motions-cmu clean system-deps
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,14 @@ system-deps:
 	fi
 
 test: $(STAMP) system-deps
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 -m "not full"
+
+# Everything, with the acceptance checks at full size (every CMU clip imported, ...).
+test-full: $(STAMP) system-deps
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow and not full"
 
 # PhysHMR from the shipped checkpoints (physhmr_jax/pretrained/): videos -> student -> table, mp4.
 demo: $(STAMP) system-deps
