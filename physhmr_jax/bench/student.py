@@ -35,13 +35,13 @@ import numpy as np
 
 from physhmr_jax import pretrained
 from physhmr_jax.agents import runner
-from physhmr_jax.bench.train import time_trainer
+from physhmr_jax.bench.train import device_description, time_trainer
 from physhmr_jax.expert.build import build_expert
 from physhmr_jax.expert.train import make_trainer
-from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.motion.clip import Clip
 from physhmr_jax.student import config as student_config
 from physhmr_jax.student.build import build_student, make_algorithm, make_teacher_labels, teacher_config
+from physhmr_jax.vision.encoder_train import camera_frame_targets
 from physhmr_jax.vision.shards import VideoSample, load_sample
 from physhmr_jax.vision.synth import synth_dataset
 
@@ -58,13 +58,9 @@ def exact_videos(clips: Sequence[Clip], *, feature_size: int = FEATURE_SIZE, see
     rng = np.random.default_rng(seed)
     videos = []
     for sample in samples:
-        num_frames = len(sample.kp2d)
-        R_root = np.asarray(rot.quat_to_matrix(jnp.asarray(sample.root_quat)), np.float64)
-        R_cam = np.einsum("tji,tjk->tik", sample.R_wc, R_root)  # camera-frame pelvis rotation
-        videos.append(dataclasses.replace(
-            sample, features=rng.normal(size=(num_frames, feature_size)).astype(np.float32),
-            root_6d_estimate=np.concatenate([R_cam[..., 0], R_cam[..., 1]], -1).astype(np.float32),
-        ))  # fmt: skip
+        _, root_6d_cam, _ = camera_frame_targets(sample)  # the truth, as the encoder head's estimate
+        features = rng.normal(size=(len(sample.kp2d), feature_size)).astype(np.float32)
+        videos.append(dataclasses.replace(sample, features=features, root_6d_estimate=root_6d_cam))
     return videos
 
 
@@ -116,7 +112,7 @@ def run_student_bench(
     frame_s = _time_standalone(data.video_lib.frame_at, (video_ids, jnp.full((num_envs,), 0.5)), horizon)
     iteration_s = student_timing["seconds_per_iteration"]
     return {
-        "device": f"{jax.devices()[0].platform} x{len(jax.devices())} ({jax.devices()[0].device_kind})",
+        "device": device_description(),
         "teacher": config.teacher.path,
         "preset": preset,
         "stage": stage,

@@ -58,6 +58,11 @@ def _env_only(expert: Expert, num_envs: int, horizon: int, iterations: int) -> d
             "env_only_steps_per_s": num_envs * horizon / steady_s}  # fmt: skip
 
 
+def device_description() -> str:
+    """The devices a benchmark ran on, for its JSON: ``platform xN (kind)``."""
+    return f"{jax.devices()[0].platform} x{len(jax.devices())} ({jax.devices()[0].device_kind})"
+
+
 def time_trainer(trainer: runner.Trainer, env_data, iterations: int) -> dict:
     """Init, the first (compiling) iteration, then ``iterations`` timed ones of ``trainer``."""
     env_data = trainer.place_env_data(env_data)
@@ -93,7 +98,7 @@ def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: in
 
     env = _env_only(expert, num_envs, expert.ppo_config.horizon, iterations)
     return {
-        "device": f"{jax.devices()[0].platform} x{len(jax.devices())} ({jax.devices()[0].device_kind})",
+        "device": device_description(),
         "preset": preset,
         "num_envs": num_envs,
         "horizon": expert.ppo_config.horizon,
@@ -112,4 +117,4 @@ def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: in
     }
 
 
-__all__ = ["run_train_bench", "time_trainer"]
+__all__ = ["device_description", "run_train_bench", "time_trainer"]
