@@ -32,9 +32,11 @@ update whose gradient is not finite is skipped and counted (``sgd/skipped_update
 
 PHC's values (``learning/im_big.yaml``): lr 2e-5 constant, horizon 32, minibatch 16384,
 6 epochs, gamma 0.99, lambda 0.95, clip 0.2, critic_coef 5, bounds_loss_coef 10,
-grad_norm 50, entropy 0, no value clipping, normalised inputs and advantages. (rl_games
-also normalises values and advantages over the whole batch; here advantages are normalised
-per minibatch and values are not.)
+grad_norm 50, entropy 0, no value clipping, normalised inputs and advantages, and
+normalised values (``normalize_values``, off in every preset until measured: the critic
+learns targets standardised by running statistics of the targets, as rl_games'
+``normalize_value``). rl_games normalises advantages over the whole batch; here per
+minibatch.
 
 The environment follows :class:`physhmr_jax.agents.acting.Env` (a training env behind
 the episode wrappers).
@@ -105,6 +107,9 @@ class TrainingState:
     env_steps: Array
     iteration: Array  # [] int32, completed iterations
     prior: Any = None  # amp.PriorState with a motion prior (ppo.amp_weight > 0), else None
+    # Running statistics (shape [1]) of the value targets with ppo.normalize_values, else None:
+    # the critic then learns standardised targets and its output is de-standardised for GAE.
+    value_normalizer_params: Any = None
 
 
 class Algorithm(NamedTuple):
@@ -225,7 +230,17 @@ def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
         env_steps=jnp.zeros((), jnp.float32),
         iteration=jnp.zeros((), jnp.int32),
         prior=prior,
+        value_normalizer_params=init_normalizer(1) if agent.config.normalize_values else None,
     )
+
+
+def critic_values(agent: _Agent, training_state: TrainingState, obs: Array) -> Array:
+    """V(obs) in return units: the critic's output, de-standardised with ppo.normalize_values."""
+    value = agent.networks.value(training_state.params, training_state.normalizer_params, obs)
+    stats = training_state.value_normalizer_params
+    if stats is None:
+        return value
+    return running_statistics.denormalize(value[..., None], stats)[..., 0]
 
 
 def _reset_envs(agent: _Agent, key: Array, env_data: Any) -> Any:
@@ -293,7 +308,7 @@ def _record_values(
     agent: _Agent, training_state: TrainingState, env_data: Any, state: Any, action: Array, next_state: Any
 ):
     """Rollout record hook: V(obs), V(final_obs), the episode statistics (and the teacher's action)."""
-    value = functools.partial(agent.networks.value, training_state.params, training_state.normalizer_params)
+    value = functools.partial(critic_values, agent, training_state)
     extras = {
         VALUE: value(state.obs),
         TRUNCATION_VALUE: value(next_state.final_obs),
@@ -308,10 +323,17 @@ def _record_values(
 
 def _ppo_batch(
     agent: _Agent, training_state: TrainingState, transitions: acting.Transition, last_obs: Array
-) -> losses.PPOBatch:
-    """Transitions [T, B] -> flat PPOBatch [T * B] with GAE advantages and targets."""
+) -> tuple[losses.PPOBatch, Any]:
+    """Transitions [T, B] -> (flat PPOBatch [T * B] with GAE advantages and targets, the
+    value statistics after this rollout's targets).
+
+    With ppo.normalize_values (rl_games' ``normalize_value``, PHC's setting) the statistics
+    absorb the rollout's targets first, and the batch's values and targets are standardised
+    with them: the critic's loss compares its raw output with standardised targets.
+    Advantages stay in return units (they are standardised per minibatch anyway).
+    """
     cfg = agent.config
-    last_value = agent.networks.value(training_state.params, training_state.normalizer_params, last_obs)
+    last_value = critic_values(agent, training_state, last_obs)
     last_value = jnp.where(jnp.isfinite(last_value), last_value, 0.0)
     extras = transitions.extras
     advantages, targets = losses.compute_advantages(
@@ -324,17 +346,28 @@ def _ppo_batch(
         discount=cfg.discount,
         gae_lambda=cfg.gae_lambda,
     )
+    values, value_stats = extras[VALUE], training_state.value_normalizer_params
+    if value_stats is not None:
+        learned = transitions.valid > 0
+        value_stats = running_statistics.update(
+            value_stats, jnp.where(learned, targets, 0.0)[..., None], weights=transitions.valid
+        )
+
+        def standardise(x):
+            return running_statistics.normalize(x[..., None], value_stats)[..., 0]
+
+        values, targets = standardise(values), standardise(targets)
     batch = losses.PPOBatch(
         obs=transitions.obs,
         action=transitions.action,
         log_prob=extras[acting.LOG_PROB],
-        value=extras[VALUE],
+        value=values,
         advantage=advantages,
         target=targets,
         mask=transitions.valid,
         teacher_action=extras.get(TEACHER_ACTION),
     )
-    return jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), batch)
+    return jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), batch), value_stats
 
 
 def learning_mask(transitions: acting.Transition) -> Array:
@@ -381,7 +414,7 @@ def _learn(
     metrics = {}
     if agent.prior is not None:  # the style reward under the rollout's discriminator, mixed in
         transitions, metrics[names.STYLE_REWARD_MEAN] = amp.with_style_reward(training_state.prior, transitions, cfg)
-    batch = _ppo_batch(agent, training_state, transitions, last_obs)
+    batch, value_stats = _ppo_batch(agent, training_state, transitions, last_obs)
     if agent.teacher is not None:
         # How far the acting policy's mean is from the teacher on this rollout, before the update.
         mean, _ = agent.networks.policy(training_state.params, training_state.normalizer_params, batch.obs)
@@ -408,6 +441,7 @@ def _learn(
         env_steps=env_steps,
         iteration=training_state.iteration + 1,
         prior=prior,
+        value_normalizer_params=value_stats,
     )
     # Means over epochs and minibatches, except the skip count (a total).
     for name, value in sgd_metrics.items():

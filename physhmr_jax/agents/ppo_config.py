@@ -75,6 +75,9 @@ def default_config() -> ml_collections.ConfigDict:
             "normalize_advantages": True,
             # Observation normalisation (running mean / std, normalised values clipped).
             "normalize_observations": True,
+            # Standardise the critic's targets by their running statistics (rl_games'
+            # normalize_value, on in PHC); the critic's output is de-standardised for GAE.
+            "normalize_values": False,
             "normalized_obs_clip": 5.0,
             # Networks.
             # Lists, not tuples: a config read back from config.json equals the original.
