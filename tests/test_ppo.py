@@ -11,6 +11,7 @@ the toy env compiles in seconds.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -436,6 +437,8 @@ def test_iteration_compiled_once(humanoid_run):
 
 
 @pytest.mark.slow
+@pytest.mark.full  # ~140 s of compiling a sharded MJX program; make test checks the toy env's
+# 4 devices against 1 (tests/test_multihost.py::test_two_processes_match_four_devices)
 def test_four_devices_match_one_device(humanoid_run, tmp_path):
     """One iteration with the 8 envs split over 4 forced CPU devices equals 1 device.
 
@@ -503,3 +506,44 @@ def test_resume_continues_exactly(humanoid_run, tmp_path):
         checkpoints.close()
     chex.assert_trees_all_equal(*saved)
     assert (tmp_path / "resumed" / "curves.png").stat().st_size > 10_000
+
+
+def test_value_normalisation_standardises_the_critic_targets():
+    """ppo.normalize_values (rl_games' normalize_value, PHC's setting): the statistics absorb
+    each rollout's lambda-return targets, computed in return units from de-standardised
+    critic values; the critic is fitted to those targets standardised; the advantages do not
+    change; and the toy task still learns."""
+    env = ToyEnv()
+    agent = ppo._make_agent(env, toy_config(num_seeds=1, normalize_values=True))
+    state = ppo._init_training_state(agent, jax.random.PRNGKey(0))
+    assert int(state.value_normalizer_params.count) == 0
+    end, transitions = ppo._collect(agent, state, ppo._reset_envs(agent, jax.random.PRNGKey(1), None), None,
+                                    jax.random.PRNGKey(2))  # fmt: skip
+    batch, stats = ppo._ppo_batch(agent, state, transitions, end.obs)
+    # The same rollout without normalisation (fresh statistics are the identity: mean 0, std 1).
+    raw_agent = agent._replace(config=toy_config(num_seeds=1))
+    raw, no_stats = ppo._ppo_batch(raw_agent, state.replace(value_normalizer_params=None), transitions, end.obs)
+    assert no_stats is None
+    targets = np.asarray(raw.target)
+    assert int(stats.count) == targets.size == 16 * 16 and targets.std() > 0.1
+    np.testing.assert_allclose(stats.mean, [targets.mean()], rtol=1e-5)
+    np.testing.assert_allclose(stats.std, [targets.std()], rtol=1e-4)
+    np.testing.assert_allclose(batch.target, (targets - targets.mean()) / targets.std(), atol=1e-5)
+    np.testing.assert_allclose(batch.value, (np.asarray(raw.value) - targets.mean()) / targets.std(), atol=1e-5)
+    np.testing.assert_array_equal(batch.advantage, raw.advantage)
+    # After the update the critic is read through the statistics.
+    learned, _ = jax.jit(functools.partial(ppo._learn, agent))(state, transitions, end.obs, jax.random.PRNGKey(3))
+    raw_value = agent.networks.value(learned.params, learned.normalizer_params, end.obs)
+    np.testing.assert_allclose(ppo.critic_values(agent, learned, end.obs),
+                               raw_value * float(stats.std[0]) + float(stats.mean[0]), rtol=1e-5, atol=1e-6)  # fmt: skip
+
+    config = toy_config(log_std_init=-1.0, learning_rate=1e-2, normalize_values=True)
+    trainer = runner.Trainer(ppo.make_algorithm(env, config), num_seeds=config.num_seeds)
+    loop = trainer.init(jax.random.PRNGKey(0), None)
+    rewards = []
+    for _ in range(40):
+        loop, metrics = trainer.step(loop, None)
+        rewards.append(sharding.to_host(metrics)[names.REWARD_MEAN])
+    rewards = np.stack(rewards, axis=1)
+    print(f"\ntoy reward with normalised values, first 5 / last 5: {rewards[:, :5].mean(-1)} / {rewards[:, -5:].mean(-1)}")
+    assert np.all(rewards[:, -5:].mean(-1) > 0.8), rewards
