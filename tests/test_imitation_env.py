@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from nan_rollout_check import check_nan_mid_rollout
 
 from physhmr_jax.envs import imitation, motion_prior, wrappers
 from physhmr_jax.geometry import rotations as rot
@@ -301,52 +302,17 @@ class _PoisonAt:
         return self.env.step(state.replace(data=state.data.replace(qpos=qpos)), action, env_data["lib"])
 
 
+@pytest.mark.full  # ~100 s of compiling the humanoid's rollout; make test runs the same check on
+# a toy plain env (tests/test_wrappers.py)
 def test_nan_physics_mid_rollout_drops_that_env_from_the_update(env, lib, batched):
-    """NaN in env 1's physics at its second step of a PPO rollout: the env is reset and counted,
-    the other envs' transitions are untouched, and the update equals the one learned from a
-    clean rollout with env 1 left out."""
-    from physhmr_jax.agents import metric_names as names
-    from physhmr_jax.agents import ppo
-
+    """NaN in env 1's physics (qpos) at its second step of a PPO rollout: the env is reset and
+    counted, the other envs' transitions are untouched, and the update equals the one learned
+    from a clean rollout with env 1 left out (``tests/nan_rollout_check.py``)."""
     wrapped = wrappers.wrap_for_training(_PoisonAt(env), episode_length_steps=env.config.episode_length_steps)
-    config = ppo.get_config("smoke", num_envs=BATCH, horizon=4, minibatch_size=8, policy_hidden=[32], value_hidden=[32])
-    algorithm = ppo.make_algorithm(wrapped, config)
-    collect, learn = jax.jit(algorithm.collect), jax.jit(algorithm.learn)
-    training_state = algorithm.init(jax.random.PRNGKey(0))
     start = jax.vmap(wrapped.start)(_reset_to(batched, lib, times=(0.5, 1.0, 0.5, 0.5)))
     poison_time = 1.0 + env.dt  # env 1 reaches it at its second step; the others never do
-    key_rollout, key_learn = jax.random.PRNGKey(1), jax.random.PRNGKey(2)
-    end_a, poisoned = collect(training_state, start, {"lib": lib, "poison_time_s": poison_time}, key_rollout)
-    end_c, clean = collect(training_state, start, {"lib": lib, "poison_time_s": -1.0}, key_rollout)
-
-    # Reset and counted: one NaN step, env 1 at t = 1, where its 2-step episode ended (a
-    # failure) and a new one began.
-    nan = np.asarray(poisoned.metrics[wrappers.NAN])
-    assert nan.sum() == 1 and nan[1, 1] == 1, nan
-    assert float(poisoned.terminated[1, 1]) == 1.0 and float(poisoned.reward[1, 1]) == 0.0
-    assert int(poisoned.extras["episode_steps"][1, 1]) == 2
-    assert float(poisoned.metrics["body_distance_max_m"][1, 1]) == 0.0  # metrics of a NaN step zeroed
-    assert np.isfinite(np.asarray(end_a.inner.data.qpos)).all()
-    for leaf in jax.tree.leaves(poisoned):
-        assert np.isfinite(np.asarray(leaf)).all()
-    # The other environments never noticed.
-    for leaf_a, leaf_c in zip(jax.tree.leaves(poisoned), jax.tree.leaves(clean), strict=True):
-        np.testing.assert_array_equal(np.asarray(leaf_a)[:, [0, 2, 3]], np.asarray(leaf_c)[:, [0, 2, 3]])
-
-    state_a, metrics_a = learn(training_state, poisoned, end_a.obs, key_learn)
-    without_env_1 = clean._replace(valid=clean.valid.at[:, 1].set(0.0))
-    state_c, _ = learn(training_state, without_env_1, end_c.obs, key_learn)
-    state_full, _ = learn(training_state, clean, end_c.obs, key_learn)
-    assert float(metrics_a[names.DROPPED_ENVS]) == 1.0
-    for leaf in jax.tree.leaves(state_a):
-        assert np.isfinite(np.asarray(leaf)).all()
-    for leaf_a, leaf_c in zip(jax.tree.leaves(state_a), jax.tree.leaves(state_c), strict=True):
-        np.testing.assert_array_equal(np.asarray(leaf_a), np.asarray(leaf_c))
-    # ... and env 1 does matter when it is clean: the update with it differs.
-    kernel = lambda s: np.asarray(jax.tree.leaves(s.params["policy"])[-1])  # noqa: E731
-    assert not np.array_equal(kernel(state_a), kernel(state_full))
-    assert int(state_a.normalizer_params.count.lo) == 3 * 4  # 3 envs x 4 steps
-    assert collect._cache_size() == 1 and learn._cache_size() == 1
+    check_nan_mid_rollout(wrapped, start, {"lib": lib}, poison_time, "body_distance_max_m",
+                          physics=lambda state: state.inner.data.qpos)  # fmt: skip
 
 
 def test_reference_pd_targets_keep_the_humanoid_up(env, lib, batched):

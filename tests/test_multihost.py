@@ -5,7 +5,7 @@ Two processes on localhost, each with 2 forced CPU devices, join one run through
 expert --coordinator HOST:PORT --num-processes N --process-id I`` calls; JAX's CPU
 collectives over gloo, the default of jax 0.10) and train the toy env's PPO for 2
 iterations on a 4-device mesh, the environments split 2 per device. A third process
-trains the same on 4 forced CPU devices of its own. Each one is ``tests/multihost_check.py``
+trains the same on 4 forced CPU devices of its own, and this process on its one device. Each one is ``tests/multihost_check.py``
 (XLA_FLAGS must be set before JAX starts); see it for what each writes. A second test runs
 ``physhmr train expert --coordinator ...`` in 2 processes with the training stubbed out:
 the CLI joins the run and only process 0 prints.
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from multihost_check import ENV_DATA, EVAL_METRIC, flat, toy_config
+from multihost_check import ENV_DATA, EVAL_METRIC, NUM_ITERATIONS, flat, toy_config
 from toy_env import ToyEnv
 
 from physhmr_jax.agents import ppo, runner, sharding
@@ -138,6 +138,18 @@ def test_two_processes_match_four_devices(tmp_path):
     restored = flat("straight", sharding.to_host(items["training_state"].params))
     for name, value in restored.items():
         np.testing.assert_array_equal(value, arrays[0][name], err_msg=name)
+
+    # ... and the same 2 iterations on this process's one device equal the 4-device run: only
+    # the order of floating-point sums differs (gradients and observation statistics are
+    # all-reduced over the mesh). The humanoid's version of this check is
+    # tests/test_ppo.py::test_four_devices_match_one_device (make test-full).
+    one_device, _ = runner.run_training(trainer, ENV_DATA, tmp_path / "one_device", num_iterations=NUM_ITERATIONS,
+                                        seed=0, checkpoint_every=NUM_ITERATIONS, progress=False, tensorboard=False)  # fmt: skip
+    on_one = flat("straight", sharding.to_host(one_device.training_state.params))
+    assert sorted(on_one) == sorted(params)
+    worst_one = max(float(np.abs(on_one[name] - one[name]).max()) for name in params)
+    print(f"1 device vs 1 process x 4 devices: max |param diff| {worst_one:.1e}")
+    assert worst_one <= TOLERANCE, worst_one
 
 
 # ``physhmr`` with ``train_expert`` replaced by a stub (no MJX): the CLI must join the run

@@ -100,3 +100,52 @@ def toy_config(**overrides):
     )
     settings.update(overrides)
     return ppo.get_config("smoke", **settings)
+
+
+@struct.dataclass
+class PlainToyState:
+    position: jax.Array  # [2] the "physics"
+    obs: jax.Array  # [3] position and motion time
+    reward: jax.Array
+    terminated: jax.Array
+    truncated: jax.Array
+    time_s: jax.Array
+    key: jax.Array
+    metrics: dict
+
+
+class PlainToyEnv:
+    """The toy task as a *plain* env (it steps forever and only reports ``terminated``), for
+    the training wrappers (``envs/wrappers.py``) without MJX. Its motion time advances by
+    ``dt`` per step; a step from the time ``env_data["poison_time_s"]`` writes NaN into the
+    position first, as a blown-up physics step would."""
+
+    observation_size = 3
+    action_size = 2
+    dt = 0.1
+
+    def reset_to(self, key, time_s, position):
+        zero = jnp.zeros(())
+        obs = jnp.concatenate([position, time_s[None]])
+        return PlainToyState(position, obs, zero, zero, zero, time_s, key, {"distance_m": jnp.linalg.norm(position)})
+
+    def reset(self, key, env_data):
+        del env_data
+        key, key_start = jax.random.split(key)
+        position = jax.random.uniform(key_start, (2,), minval=-1.0, maxval=1.0)
+        return self.reset_to(key, jnp.zeros(()), position)
+
+    def step(self, state, action, env_data):
+        hit = jnp.abs(state.time_s - env_data["poison_time_s"]) < 1e-3
+        position = jnp.where(hit, jnp.nan, state.position) + 0.2 * jnp.clip(action, -1.0, 1.0)
+        time_s = state.time_s + self.dt
+        distance = jnp.linalg.norm(position)
+        return state.replace(
+            position=position,
+            obs=jnp.concatenate([position, time_s[None]]),
+            reward=1.0 - distance**2,
+            terminated=(distance > 1.5).astype(jnp.float32),
+            truncated=jnp.zeros(()),
+            time_s=time_s,
+            metrics={"distance_m": distance},
+        )
