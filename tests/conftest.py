@@ -44,9 +44,9 @@ def pytest_configure(config):
 # whenever the worker has two tests or fewer left, so a one-test file always has the next
 # file queued behind it: the longest file (one test) goes first with a short one-test file
 # behind it, while the other worker starts the next longest.
-_LONGEST_FIRST = ("test_student.py", "test_ppo.py", "test_compare.py", "test_expert_cli.py", "test_import.py",
-                  "test_imitation_env.py", "test_notebook.py", "test_vision_env.py", "test_crash_safety.py",
-                  "test_retarget.py", "test_humanoid.py", "test_multihost.py", "test_demo.py", "test_video_lib.py",
+_LONGEST_FIRST = ("test_student.py", "test_ppo.py", "test_notebook.py", "test_expert_cli.py", "test_vision_env.py",
+                  "test_imitation_env.py", "test_import.py", "test_crash_safety.py", "test_compare.py",
+                  "test_multihost.py", "test_humanoid.py", "test_demo.py", "test_retarget.py", "test_video_lib.py",
                   "test_fuzz_loaders.py", "test_distill.py")  # fmt: skip
 
 

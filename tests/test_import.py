@@ -1,6 +1,7 @@
 """End to end on the real CMU clips: import them, check the retarget quality, and hold the
 first frame of a walk in MJX (acceptance lines of the foundation issue). ``make test``
-imports four clips; every clip of the set is imported by ``make test-full`` (marker ``full``)."""
+imports four clips; ``make test-full`` (marker ``full``) imports every clip of the set and
+holds the walks' first frames in MJX."""
 
 import json
 
@@ -67,6 +68,7 @@ def test_every_cmu_clip_imports_with_low_retarget_error(cmu_dir, tmp_path):
     _check_import(tmp_path, _import([cmu_dir], tmp_path), names)
 
 
+@pytest.mark.full  # ~115 s of MJX compiling; make test holds the standing pose (tests/test_humanoid.py)
 def test_hold_first_frame_of_walks_in_mjx(imported):
     """1 s of PD hold at the first frame of 02_01 and 16_17 from the reference state:
     no NaN, no sole more than 1 cm below the floor."""

@@ -7,8 +7,10 @@ student must learn to produce from the video and its own body alone.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import io
 import json
 
 import chex
@@ -51,18 +53,30 @@ def inputs(tmp_path_factory):
     return teacher, data
 
 
-@pytest.mark.slow
-def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def distilled(inputs, tmp_path_factory):
+    """(run directory, train student's printed summary): 16 DAgger iterations at smoke size."""
     teacher, data = inputs
-    run = tmp_path / "run"
+    run = tmp_path_factory.mktemp("distilled") / "run"
     args = ["train", "student", "--teacher", str(teacher), "--data", str(data), "--preset", "smoke",
             "--out", str(run), "--iterations", "16", "--checkpoint-every", "8", "--no-progress",
             "--set", "ppo.learning_rate=1e-3"]  # fmt: skip
-    assert cli.main(args) == 0
-    summary = json.loads(capsys.readouterr().out)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(args) == 0
+    return run, json.loads(out.getvalue())
+
+
+def _teacher_action_mse(run) -> list[float]:
+    return [float(r[names.TEACHER_ACTION_MSE]) for r in csv.DictReader((run / "metrics.csv").open())]
+
+
+@pytest.mark.slow
+def test_distillation_halves_the_action_error(inputs, distilled, tmp_path, capsys):
+    teacher, data = inputs
+    run, summary = distilled
     assert summary["iterations"] == 16 and summary["env_steps"] == 16 * 8 * 8
-    rows = list(csv.DictReader((run / "metrics.csv").open()))
-    error = [float(r[names.TEACHER_ACTION_MSE]) for r in rows]
+    error = _teacher_action_mse(run)
     with capsys.disabled():
         print(f"\nMSE to the teacher's action: first iteration {error[0]:.2e}, last 5 {np.mean(error[-5:]):.2e}")
     assert np.mean(error[-5:]) < 0.5 * error[0], error
@@ -105,17 +119,10 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     assert (table / "results.md").read_text().count("\n| ") == 8  # 2 tables: header + 3 methods
     assert (table / "per_frame_errors.png").stat().st_size > 0
     assert sorted(p.name for p in (table / "two_stage_clips").iterdir()) == ["turn_test.npz", "walk_test.npz"]
-    # --init starts from the run's weights: the first iteration already acts like the teacher.
-    again = tmp_path / "again"
-    args = ["train", "student", "--teacher", str(teacher), "--data", str(data), "--preset", "smoke",
-            "--out", str(again), "--iterations", "1", "--no-progress", "--init", str(run)]  # fmt: skip
-    assert cli.main(args) == 0
-    first = float(next(csv.DictReader((again / "metrics.csv").open()))[names.TEACHER_ACTION_MSE])
-    assert first < 0.1 * error[0], (first, error[0])
     # Fine-tuning with PhysHMR's motion prior builds a discriminator over the humanoid's 716-D
     # transitions, drawn from the student's own motions (shapes only: a fine-tuning iteration
     # would be one more MJX compile, ~2 min here; the prior learns in tests/test_amp.py).
-    config = student_config.load_config(again)
+    config = student_config.load_config(run)
     config.ppo.amp_weight, config.ppo.kin_weight = 0.5, student_config.STAGES["finetune"]
     student = build_student(config)
     state = jax.eval_shape(make_algorithm(student).init, jax.random.PRNGKey(0))
@@ -127,3 +134,19 @@ def test_distillation_halves_the_action_error(inputs, tmp_path, capsys):
     bad = ["train", "student", "--teacher", str(tmp_path / "none"), "--data", str(data), "--out", str(tmp_path / "b")]
     assert cli.main(bad) == cli.EXIT_USER_ERROR
     assert "not an expert run directory or an exported policy" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.full  # ~55 s more (its init program compiles again); the driver's start_from is
+# checked on the toy env in make test (tests/test_ppo.py::test_driver_trains_vmapped_seeds_on_toy_task)
+def test_init_starts_from_the_distilled_weights(inputs, distilled, tmp_path):
+    teacher, data = inputs
+    run, _ = distilled
+    error = _teacher_action_mse(run)
+    # --init starts from the run's weights: the first iteration already acts like the teacher.
+    again = tmp_path / "again"
+    args = ["train", "student", "--teacher", str(teacher), "--data", str(data), "--preset", "smoke",
+            "--out", str(again), "--iterations", "1", "--no-progress", "--init", str(run)]  # fmt: skip
+    assert cli.main(args) == 0
+    first = float(next(csv.DictReader((again / "metrics.csv").open()))[names.TEACHER_ACTION_MSE])
+    assert first < 0.1 * error[0], (first, error[0])
