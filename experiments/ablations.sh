@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# PhysHMR's input ablations of the student at the shipped student's budget, in one table.
+#
+#   bash experiments/pretrained.sh cpu          # first: runs/pretrained_cpu/{expert,videos,student}
+#   bash experiments/ablations.sh [ENV_STEPS_PER_SEED]   # default 81920, the shipped student's
+#
+# Each ablation (env.ablation, envs/vision.py) is the shipped student's command with one input
+# changed: no_rays (the 48 ray inputs zeroed), no_features (the image features zeroed),
+# root_position (the rays replaced by the offset of the kinematic baseline's 3D pelvis).
+# Same teacher, videos, encoder features, networks, seeds (2 x 128 envs) and budget; then
+# eval vision puts them beside the student and both baselines on the test videos
+# (docs/results.md). Finished runs are skipped, interrupted ones resume.
+set -euo pipefail
+PHYSHMR=.venv/bin/physhmr
+STEPS=${1:-81920}
+ROOT=${ROOT:-runs/pretrained_cpu}
+ITERATIONS=$(( STEPS / (128 * 32) ))
+ITERATIONS=$(( ITERATIONS > 0 ? ITERATIONS : 1 ))
+for f in "$ROOT/expert/policy.npz" "$ROOT/videos/manifest.json" "$ROOT/student/config.json"; do
+  [ -f "$f" ] || { echo "error: $f missing: run bash experiments/pretrained.sh cpu first" >&2; exit 2; }
+done
+
+runs=("distilled=$ROOT/student")
+for ablation in no_rays no_features root_position; do
+  OUT=$ROOT/ablation_$ablation
+  runs+=("$ablation=$OUT")
+  if [ -d "$OUT/checkpoints/$ITERATIONS" ]; then
+    echo "done before: $OUT"; continue
+  fi
+  if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(); fi
+  echo "== $ablation: $ITERATIONS iterations, 2 seeds x 128 envs -> $OUT"
+  /usr/bin/time -f "$ablation: %e s wall" $PHYSHMR train student --teacher "$ROOT/expert/policy.npz" \
+    --data "$ROOT/videos" --stage distill --preset cpu --seeds 2 --num-envs 128 --iterations "$ITERATIONS" \
+    --checkpoint-every 10 --set run.eval_every=10 --set env.ablation="$ablation" --no-progress \
+    --out "$OUT" "${resume[@]}"
+done
+mkdir -p "$ROOT/results_ablations"
+$PHYSHMR eval vision --data "$ROOT/videos" --split test --runs "${runs[@]}" --tracker "$ROOT/expert/policy.npz" \
+  --out "$ROOT/results_ablations" --markdown "$ROOT/results_ablations/table.md" --json \
+  > "$ROOT/results_ablations/results_stdout.json"
+cat "$ROOT/results_ablations/table.md"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The teacher's recipe on the shared CMU walks (02_01, 16_17) under today's physics (3 substeps
+# at 1/90 s), to a long budget, and the levers measured against it at equal env steps; then one
+# figure (docs/expert_walks_3substeps.png) and a table of every run's figures at the env-step
+# counts all of them reached. Run from the repository root after `make motions-cmu`:
+#
+#   bash experiments/expert_walks.sh [ENV_STEPS_PER_SEED]    # default 1,001,472 (489 iterations)
+#
+# recipe: residual actions, horizon 16 in minibatches of 512, fixed rate 1e-4, pelvis term 0.3
+# (experiments/teacher.sh); 2 seeds x 128 envs vmapped in one program, each evaluated every 10
+# iterations (20,480 env steps per seed) on both clips from their first frames.
+# Variants: gamma0.95 (discount 0.95 instead of PHC's 0.99, DeepMimic's value); valuenorm (the
+# critic learns targets standardised by their running statistics, rl_games' normalize_value).
+# Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
+set -euo pipefail
+PHYSHMR=.venv/bin/physhmr
+STEPS=${1:-1001472}
+ITERATIONS=$(( STEPS / (128 * 16) ))
+VARIANTS=${VARIANTS:-"recipe gamma0.95 valuenorm"}
+mkdir -p runs/motions/cmu2
+cp runs/motions/cmu/02_01.npz runs/motions/cmu/16_17.npz runs/motions/cmu2/
+recipe=(--set ppo.horizon=16 --set ppo.minibatch_size=512 --set ppo.learning_rate=1e-4
+        --set env.reward_scales.root_pos=0.3)
+train() {  # OUT [--set ...]
+  local out=$1; shift
+  if [ -d "$out/checkpoints" ]; then resume=(--resume); else resume=(); fi
+  $PHYSHMR train expert --preset cpu --motions runs/motions/cmu2 --seeds 2 --num-envs 128 \
+    --iterations "$ITERATIONS" --checkpoint-every 10 --set run.eval_every=10 --no-progress --out "$out" \
+    "${recipe[@]}" "${resume[@]}" "$@"
+}
+for v in $VARIANTS; do
+  case "$v" in
+    recipe) train runs/expert/walks_3substeps ;;   # the session-12 run, continued
+    gamma0.95) train runs/expert/walks_3substeps_gamma0.95 --set ppo.discount=0.95 ;;
+    valuenorm) train runs/expert/walks_3substeps_valuenorm --set ppo.normalize_values=true ;;
+    *) echo "unknown variant $v" >&2; exit 2 ;;
+  esac
+done
+$PHYSHMR bench compare runs/expert/walks_3substeps runs/expert/walks_3substeps_gamma0.95 \
+  runs/expert/walks_3substeps_valuenorm --labels "recipe (discount 0.99)" "discount 0.95" "normalised values" \
+  --metric eval/success_rate --metric eval/g_mpjpe_mm --metric rollout/episode_length_mean \
+  --metric sgd/value_loss --title "CMU 02_01 + 16_17, 3 substeps, 2 seeds x 128 envs (CPU)" \
+  --out docs/expert_walks_3substeps.png
