@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("MUJOCO_GL", "egl")
 # The suite is compile-bound (every MJX program compiles for tens of seconds and then runs a
 # few steps): without LLVM's optimisation passes XLA compiles ~20% faster here
-# (tests/test_expert_cli.py: 266 s -> 220 s on the 2-core CPU) and the programs still run
+# (the expert CLI test, then in tests/test_expert_cli.py: 266 s -> 220 s on the 2-core CPU) and the programs still run
 # fast enough. Set before JAX starts; subprocesses inherit it.
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
@@ -44,10 +44,9 @@ def pytest_configure(config):
 # whenever the worker has two tests or fewer left, so a one-test file always has the next
 # file queued behind it: the longest file (one test) goes first with a short one-test file
 # behind it, while the other worker starts the next longest.
-_LONGEST_FIRST = ("test_student.py", "test_ppo.py", "test_notebook.py", "test_expert_cli.py", "test_vision_env.py",
-                  "test_imitation_env.py", "test_import.py", "test_crash_safety.py", "test_compare.py",
-                  "test_multihost.py", "test_humanoid.py", "test_demo.py", "test_retarget.py", "test_video_lib.py",
-                  "test_fuzz_loaders.py", "test_distill.py")  # fmt: skip
+_LONGEST_FIRST = ("test_student.py", "test_ppo.py", "test_notebook.py", "test_vision_env.py", "test_imitation_env.py",
+                  "test_import.py", "test_crash_safety.py", "test_humanoid.py", "test_compare.py", "test_multihost.py",
+                  "test_retarget.py", "test_video_lib.py", "test_fuzz_loaders.py", "test_distill.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(session, config, items):
