@@ -33,10 +33,10 @@ update whose gradient is not finite is skipped and counted (``sgd/skipped_update
 PHC's values (``learning/im_big.yaml``): lr 2e-5 constant, horizon 32, minibatch 16384,
 6 epochs, gamma 0.99, lambda 0.95, clip 0.2, critic_coef 5, bounds_loss_coef 10,
 grad_norm 50, entropy 0, no value clipping, normalised inputs and advantages, and
-normalised values (``normalize_values``, off in every preset until measured: the critic
-learns targets standardised by running statistics of the targets, as rl_games'
-``normalize_value``). rl_games normalises advantages over the whole batch; here per
-minibatch.
+normalised values (``normalize_values``: the critic learns targets standardised by
+running statistics of the targets, as rl_games' ``normalize_value``; off in every preset,
+since on the CMU walks it learned no faster at equal env steps, ``docs/expert.md``).
+rl_games normalises advantages over the whole batch; here per minibatch.
 
 The environment follows :class:`physhmr_jax.agents.acting.Env` (a training env behind
 the episode wrappers).
