@@ -152,11 +152,11 @@ def test_pd_hold_standing_in_mjx():
 
 
 @pytest.mark.slow
+@pytest.mark.full  # ~70 s: its rollout compiles again (the start state comes from mjx.forward)
 def test_demo_writes_video_strip_and_summary(tmp_path):
-    """The PD playback demo (``physhmr_jax.demo.run_demo``) end to end at a tiny scale:
-    procedural clip -> MJX playback -> video, strip and summary. Feet-only contacts and 1 s
-    (30 control steps): the compiled rollout of the PD hold above, so in this file (one
-    pytest-xdist worker, in order) MJX compiles it once for both."""
+    """The PD playback demo (``physhmr demo --playback``, ``physhmr_jax.demo.run_demo``) end
+    to end at a tiny scale: procedural clip -> MJX playback -> video, strip and summary.
+    Feet-only contacts and 1 s (30 control steps). ``make test`` keeps the PD hold above."""
     from physhmr_jax.demo import run_demo
 
     summary = run_demo(motions=None, out_dir=tmp_path, clip_name="squat_0", seconds=1.0, contacts="feet")

@@ -1,12 +1,12 @@
-"""PPO trainer: GAE and loss by hand, the seeds-by-vmap loop and the NaN guard on a toy env;
-on the MJX humanoid a short run that must beat the random policy, 4 devices against 1,
-and a resumed run against a straight one.
+"""PPO trainer: GAE and loss by hand, the seeds-by-vmap loop, learning against the random
+policy and the NaN guard on a toy env; on the MJX humanoid (``make test-full``) a short run
+that must beat the random policy, 4 devices against 1, and a resumed run against a straight
+one (``make test`` resumes the toy env after a SIGKILL: tests/test_crash_safety.py).
 
 The humanoid step (:class:`physhmr_jax.agents.runner.Trainer`, the program ``physhmr train
-expert`` runs) is compiled once for the module (``humanoid_run`` fixture, 55-80 s of MJX
-compilation on a busy 2-core CPU; the persistent cache in ``conftest.py`` makes reruns fast)
-and reused by every humanoid test; the 4-device subprocess compiles its own (about 2 min);
-the toy env compiles in seconds.
+expert`` runs) is compiled once for the module (``humanoid_run`` fixture, about 175 s of MJX
+compilation and training on a busy 2-core CPU) and reused by every humanoid test; the
+4-device subprocess compiles its own (about 2 min); the toy env compiles in seconds.
 """
 
 from __future__ import annotations
@@ -408,6 +408,8 @@ def humanoid_run():
     }
 
 
+@pytest.mark.slow
+@pytest.mark.full  # the humanoid_run fixture: ~175 s of MJX compile and training
 def test_learning_beats_random_policy(humanoid_run):
     random, trained = humanoid_run["random"], humanoid_run["trained"]
     print(f"random {random}\ntrained {trained}")
@@ -431,6 +433,8 @@ def test_learning_beats_random_policy(humanoid_run):
     assert int(humanoid_run["training_state"].iteration) == TRAIN_ITERATIONS
 
 
+@pytest.mark.slow
+@pytest.mark.full  # the humanoid_run fixture: ~175 s of MJX compile and training
 def test_iteration_compiled_once(humanoid_run):
     # One program for 20 + 100 calls of the step (random baseline and training).
     assert humanoid_run["trainer"]._compiled["step"]._cache_size() == 1
@@ -475,6 +479,8 @@ def test_four_devices_match_one_device(humanoid_run, tmp_path):
     np.testing.assert_allclose(result["reward_mean"], first_reward, atol=1e-5)
 
 
+@pytest.mark.slow
+@pytest.mark.full  # the humanoid_run fixture: ~175 s of MJX compile and training
 def test_resume_continues_exactly(humanoid_run, tmp_path):
     """2 iterations, a checkpoint on disk (orbax), a restore and 2 more == 4 straight."""
     trainer, motion_lib = humanoid_run["trainer"], humanoid_run["motion_lib"]
