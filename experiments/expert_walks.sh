@@ -10,8 +10,12 @@
 # (experiments/teacher.sh); 2 seeds x 128 envs vmapped in one program, each evaluated every 10
 # iterations (20,480 env steps per seed) on both clips from their first frames.
 # Variants: gamma0.95 (discount 0.95 instead of PHC's 0.99, DeepMimic's value); valuenorm (the
-# critic learns targets standardised by their running statistics, rl_games' normalize_value).
+# critic learns targets standardised by their running statistics, rl_games' normalize_value);
+# std0.03 (a fixed action std of 0.030 instead of PHC's 0.055: the stochastic policy ends its
+# training episodes long before the mean action fails); learnstd (the std a learned parameter
+# from 0.055).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
+# The figure and table show every variant that has a run directory.
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 STEPS=${1:-1001472}
@@ -33,11 +37,19 @@ for v in $VARIANTS; do
     recipe) train runs/expert/walks_3substeps ;;   # the session-12 run, continued
     gamma0.95) train runs/expert/walks_3substeps_gamma0.95 --set ppo.discount=0.95 ;;
     valuenorm) train runs/expert/walks_3substeps_valuenorm --set ppo.normalize_values=true ;;
+    std0.03) train runs/expert/walks_3substeps_std0.03 --set ppo.log_std_init=-3.5 ;;
+    learnstd) train runs/expert/walks_3substeps_learnstd --set ppo.learn_std=true ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
 done
-$PHYSHMR bench compare runs/expert/walks_3substeps runs/expert/walks_3substeps_gamma0.95 \
-  runs/expert/walks_3substeps_valuenorm --labels "recipe (discount 0.99)" "discount 0.95" "normalised values" \
+runs=() labels=()
+for pair in "walks_3substeps|recipe (discount 0.99)" "walks_3substeps_gamma0.95|discount 0.95" \
+            "walks_3substeps_valuenorm|normalised values" "walks_3substeps_std0.03|std 0.030" \
+            "walks_3substeps_learnstd|learned std"; do
+  dir=runs/expert/${pair%%|*}
+  if [ -f "$dir/metrics.csv" ]; then runs+=("$dir"); labels+=("${pair#*|}"); fi
+done
+$PHYSHMR bench compare "${runs[@]}" --labels "${labels[@]}" \
   --metric eval/success_rate --metric eval/g_mpjpe_mm --metric rollout/episode_length_mean \
   --metric sgd/value_loss --title "CMU 02_01 + 16_17, 3 substeps, 2 seeds x 128 envs (CPU)" \
   --out docs/expert_walks_3substeps.png
