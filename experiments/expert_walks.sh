@@ -13,7 +13,8 @@
 # critic learns targets standardised by their running statistics, rl_games' normalize_value);
 # std0.03 (a fixed action std of 0.030 instead of PHC's 0.055: the stochastic policy ends its
 # training episodes long before the mean action fails); learnstd (the std a learned parameter
-# from 0.055).
+# from 0.055); std0.03_lr5.5e-5 (std 0.030 with the rate scaled by the same factor, so that a
+# step moves the log-ratio of a sampled action as far as the recipe's).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
 # The figure and table show every variant that has a run directory.
 set -euo pipefail
@@ -38,6 +39,8 @@ for v in $VARIANTS; do
     gamma0.95) train runs/expert/walks_3substeps_gamma0.95 --set ppo.discount=0.95 ;;
     valuenorm) train runs/expert/walks_3substeps_valuenorm --set ppo.normalize_values=true ;;
     std0.03) train runs/expert/walks_3substeps_std0.03 --set ppo.log_std_init=-3.5 ;;
+    std0.03_lr5.5e-5) train runs/expert/walks_3substeps_std0.03_lr5.5e-5 --set ppo.log_std_init=-3.5 \
+                        --set ppo.learning_rate=5.5e-5 ;;
     learnstd) train runs/expert/walks_3substeps_learnstd --set ppo.learn_std=true ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
@@ -45,6 +48,7 @@ done
 runs=() labels=()
 for pair in "walks_3substeps|recipe (discount 0.99)" "walks_3substeps_gamma0.95|discount 0.95" \
             "walks_3substeps_valuenorm|normalised values" "walks_3substeps_std0.03|std 0.030" \
+            "walks_3substeps_std0.03_lr5.5e-5|std 0.030, rate 5.5e-5" \
             "walks_3substeps_learnstd|learned std"; do
   dir=runs/expert/${pair%%|*}
   if [ -f "$dir/metrics.csv" ]; then runs+=("$dir"); labels+=("${pair#*|}"); fi
