@@ -40,6 +40,8 @@ def main() -> None:
     states = expert_evaluate.restore_training_state(args.run, expert, iteration=args.iteration)
     env, networks = expert.training_env, ppo.make_networks(expert.env, expert.ppo_config)
 
+    # The std is an argument of one compiled play, not acting.make_policy's: that samples at the
+    # networks' own std, which would mean one network config and one MJX compile per std.
     def play(params, normalizer, key, log_std, deterministic):
         def policy(obs, k):
             mean, _ = networks.policy(params, normalizer, obs)
