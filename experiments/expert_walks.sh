@@ -14,7 +14,11 @@
 # std0.03 (a fixed action std of 0.030 instead of PHC's 0.055: the stochastic policy ends its
 # training episodes long before the mean action fails); learnstd (the std a learned parameter
 # from 0.055); std0.03_lr5.5e-5 (std 0.030 with the rate scaled by the same factor, so that a
-# step moves the log-ratio of a sampled action as far as the recipe's).
+# step moves the log-ratio of a sampled action as far as the recipe's); skelfirst (both walks
+# played on 02_01's own skeleton, 5 % taller in the leg than the mean body, instead of the mean
+# body: the mean body must stride further than the reference's legs to keep up with its root);
+# stdanneal (the std annealed from 0.055 to 0.030 and the rate from 1e-4 to 5.5e-5 with it,
+# linearly over 491,520 env steps per seed: exploration early, precise training episodes late).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
 # The figure and table show every variant that has a run directory.
 set -euo pipefail
@@ -33,26 +37,25 @@ train() {  # OUT [--set ...]
     --iterations "$ITERATIONS" --checkpoint-every 10 --set run.eval_every=10 --no-progress --out "$out" \
     "${recipe[@]}" "${resume[@]}" "$@"
 }
+# variant|run directory under runs/expert|label|settings over the recipe (one line each)
+TABLE="recipe|walks_3substeps|recipe (discount 0.99)|
+gamma0.95|walks_3substeps_gamma0.95|discount 0.95|--set ppo.discount=0.95
+valuenorm|walks_3substeps_valuenorm|normalised values|--set ppo.normalize_values=true
+std0.03|walks_3substeps_std0.03|std 0.030|--set ppo.log_std_init=-3.5
+std0.03_lr5.5e-5|walks_3substeps_std0.03_lr5.5e-5|std 0.030, rate 5.5e-5|--set ppo.log_std_init=-3.5 --set ppo.learning_rate=5.5e-5
+learnstd|walks_3substeps_learnstd|learned std|--set ppo.learn_std=true
+skelfirst|walks_3substeps_skelfirst|02_01's skeleton|--set motions.skeleton=first
+stdanneal|walks_3substeps_stdanneal|std 0.055 to 0.030, rate with it|--set ppo.log_std_schedule=linear --set ppo.log_std_final=-3.5 --set ppo.log_std_decay_env_steps=491520 --set ppo.learning_rate_schedule=linear --set ppo.learning_rate_final=5.5e-5 --set ppo.learning_rate_decay_env_steps=491520"
 for v in $VARIANTS; do
-  case "$v" in
-    recipe) train runs/expert/walks_3substeps ;;   # the session-12 run, continued
-    gamma0.95) train runs/expert/walks_3substeps_gamma0.95 --set ppo.discount=0.95 ;;
-    valuenorm) train runs/expert/walks_3substeps_valuenorm --set ppo.normalize_values=true ;;
-    std0.03) train runs/expert/walks_3substeps_std0.03 --set ppo.log_std_init=-3.5 ;;
-    std0.03_lr5.5e-5) train runs/expert/walks_3substeps_std0.03_lr5.5e-5 --set ppo.log_std_init=-3.5 \
-                        --set ppo.learning_rate=5.5e-5 ;;
-    learnstd) train runs/expert/walks_3substeps_learnstd --set ppo.learn_std=true ;;
-    *) echo "unknown variant $v" >&2; exit 2 ;;
-  esac
+  line=$(grep "^$v|" <<<"$TABLE") || { echo "unknown variant $v" >&2; exit 2; }
+  IFS='|' read -r _ dir _ settings <<<"$line"
+  # shellcheck disable=SC2086  # settings are words
+  train "runs/expert/$dir" $settings
 done
 runs=() labels=()
-for pair in "walks_3substeps|recipe (discount 0.99)" "walks_3substeps_gamma0.95|discount 0.95" \
-            "walks_3substeps_valuenorm|normalised values" "walks_3substeps_std0.03|std 0.030" \
-            "walks_3substeps_std0.03_lr5.5e-5|std 0.030, rate 5.5e-5" \
-            "walks_3substeps_learnstd|learned std"; do
-  dir=runs/expert/${pair%%|*}
-  if [ -f "$dir/metrics.csv" ]; then runs+=("$dir"); labels+=("${pair#*|}"); fi
-done
+while IFS='|' read -r _ dir label _; do
+  if [ -f "runs/expert/$dir/metrics.csv" ]; then runs+=("runs/expert/$dir"); labels+=("$label"); fi
+done <<<"$TABLE"
 $PHYSHMR bench compare "${runs[@]}" --labels "${labels[@]}" \
   --metric eval/success_rate --metric eval/g_mpjpe_mm --metric rollout/episode_length_mean \
   --metric sgd/value_loss --title "CMU 02_01 + 16_17, 3 substeps, 2 seeds x 128 envs (CPU)" \

@@ -339,6 +339,47 @@ def test_linear_rate_follows_env_steps_inside_the_iteration():
         ppo.make_algorithm(env, toy_config(learning_rate_schedule="linear", learning_rate_decay_env_steps=0))
 
 
+def test_linear_log_std_follows_env_steps_and_no_gradient_moves_it():
+    """Each iteration samples and learns at the log std of the env steps before it; the
+    optimiser leaves it where the schedule put it, and the loss's std matches the rollout's."""
+    env = ToyEnv()
+    config = toy_config(
+        num_seeds=1, log_std_schedule="linear", log_std_init=-1.0, log_std_final=-2.0,
+        log_std_decay_env_steps=2 * 16 * 16,  # two iterations of 16 envs x 16 steps
+    )  # fmt: skip
+    np.testing.assert_allclose(ppo.scheduled_log_std(jnp.float32(256.0), config), -1.5, rtol=1e-6)
+    algorithm = ppo.make_algorithm(env, config)
+    iteration = jax.jit(algorithm.iteration)
+    training_state = algorithm.init(jax.random.PRNGKey(0))
+    np.testing.assert_array_equal(training_state.params["policy"]["params"]["log_std"], -1.0)
+    env_state = algorithm.reset(jax.random.PRNGKey(1), None)
+    used = []
+    for i in range(4):
+        before = training_state.params["policy"]["params"]["MLP_0"]
+        training_state, env_state, metrics = iteration(training_state, env_state, None, jax.random.PRNGKey(2 + i))
+        log_std = training_state.params["policy"]["params"]["log_std"]
+        assert np.unique(np.asarray(log_std)).size == 1  # one value on every dimension
+        used.append(float(log_std[0]))
+        # The mean head did learn; the std is the schedule's value, bitwise.
+        after = training_state.params["policy"]["params"]["MLP_0"]
+        assert (
+            max(
+                float(jnp.max(jnp.abs(a - b)))
+                for a, b in zip(jax.tree.leaves(after), jax.tree.leaves(before), strict=True)
+            )
+            > 0
+        )
+    np.testing.assert_array_equal(used, np.float32([-1.0, -1.5, -2.0, -2.0]))
+    # The loss's entropy is the Gaussian's at the scheduled std: sum over A of log std + 0.5 (1 + log 2 pi).
+    entropy = float(metrics[names.sgd_metric("entropy")])
+    np.testing.assert_allclose(entropy, env.action_size * (-2.0 + 0.5 * (1.0 + np.log(2 * np.pi))), rtol=1e-5)
+    assert iteration._cache_size() == 1
+    with pytest.raises(ValueError, match="learn_std"):
+        ppo.make_algorithm(env, toy_config(log_std_schedule="linear", learn_std=True))
+    with pytest.raises(ValueError, match="log_std_schedule"):
+        ppo.make_algorithm(env, toy_config(log_std_schedule="cosine"))
+
+
 # ------------------------------------------------------------------------------------
 # The MJX humanoid.
 

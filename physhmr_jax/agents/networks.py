@@ -66,6 +66,9 @@ class GaussianPolicy(nn.Module):
     activation: str = "silu"
     log_std_init: float = -2.9
     learn_std: bool = False
+    # The log std a parameter that no gradient moves: a schedule sets it before each iteration
+    # (``ppo.log_std_schedule``, :func:`physhmr_jax.agents.schedules.set_log_std`).
+    scheduled_std: bool = False
     # Variance scale of the mean head: 1e-4 (weights 0.01 x lecun normal, the usual PPO
     # head) makes the initial policy nearly zero-mean: PD targets near zero plus noise.
     head_init_scale: float = 1e-4
@@ -75,8 +78,10 @@ class GaussianPolicy(nn.Module):
         mean = MLP(
             self.hidden, self.action_size, self.activation, out_init_scale=self.head_init_scale, out_name=MEAN_HEAD
         )(obs)
-        if self.learn_std:
+        if self.learn_std or self.scheduled_std:
             log_std = self.param("log_std", nn.initializers.constant(self.log_std_init), (self.action_size,))
+            if self.scheduled_std:
+                log_std = jax.lax.stop_gradient(log_std)
         else:
             log_std = jnp.full((self.action_size,), self.log_std_init, mean.dtype)
         return mean, jnp.broadcast_to(log_std, mean.shape)
@@ -136,6 +141,7 @@ def make_ppo_networks(
     activation: str = "silu",
     log_std_init: float = -2.9,
     learn_std: bool = False,
+    scheduled_std: bool = False,
     head_init_scale: float = 1e-4,
     normalized_obs_clip: float | None = 5.0,
 ) -> PPONetworks:
@@ -148,6 +154,7 @@ def make_ppo_networks(
         activation=activation,
         log_std_init=log_std_init,
         learn_std=learn_std,
+        scheduled_std=scheduled_std,
         head_init_scale=head_init_scale,
     )
     value = ValueNetwork(hidden=tuple(value_hidden), activation=activation)

@@ -83,10 +83,13 @@ from physhmr_jax.agents.ppo_config import (  # the settings, re-exported: ppo.ge
 from physhmr_jax.agents.schedules import (  # re-exported: ppo.set_learning_rate(...)
     _with_learning_rate,
     adapt_learning_rate,
+    check_schedules,
     learning_rate,
     scheduled_learning_rate,
+    scheduled_log_std,
     select_tree,
     set_learning_rate,
+    set_log_std,
 )
 from physhmr_jax.config_io import ConfigError
 
@@ -177,6 +180,7 @@ def make_networks(env: acting.Env, config: ml_collections.ConfigDict) -> PPONetw
         activation=config.activation,
         log_std_init=config.log_std_init,
         learn_std=config.learn_std,
+        scheduled_std=config.log_std_schedule == "linear",
         head_init_scale=config.head_init_scale,
         normalized_obs_clip=config.normalized_obs_clip,
     )
@@ -204,9 +208,7 @@ def _make_agent(
     check_teacher: bool = True,
 ) -> _Agent:
     num_minibatches(config)  # validate before tracing
-    adapt_learning_rate(jnp.float32(config.learning_rate), jnp.float32(0.0), config)
-    if config.learning_rate_schedule == "linear" and config.learning_rate_decay_env_steps <= 0:
-        raise ConfigError(f"ppo.learning_rate_decay_env_steps must be > 0, not {config.learning_rate_decay_env_steps}")
+    check_schedules(config)
     if config.kin_weight > 0.0 and teacher is None and check_teacher:
         raise ConfigError(f"ppo.kin_weight = {config.kin_weight} distils from a teacher, but none was given")
     if not 0.0 <= config.amp_weight <= 1.0:
@@ -458,6 +460,8 @@ def _iteration(
     cfg = agent.config
     if cfg.learning_rate_schedule == "linear":
         training_state = set_learning_rate(training_state, scheduled_learning_rate(training_state.env_steps, cfg))
+    if cfg.log_std_schedule == "linear":
+        training_state = set_log_std(training_state, scheduled_log_std(training_state.env_steps, cfg))
     key_rollout, key_sgd = jax.random.split(key)
     env_state, transitions = _collect(agent, training_state, env_state, env_data, key_rollout)
     metrics = acting.summarize_rollout(transitions)

@@ -87,6 +87,13 @@ def default_config() -> ml_collections.ConfigDict:
             "activation": "silu",
             "log_std_init": -2.9,
             "learn_std": False,
+            # "fixed": the action std stays exp(log_std_init) (PHC), unless learn_std; "linear":
+            # at the start of each iteration the log std is log_std_init + (log_std_final -
+            # log_std_init) * min(1, env steps so far / log_std_decay_env_steps) (env steps
+            # per seed), a parameter no gradient moves. Not with learn_std.
+            "log_std_schedule": "fixed",
+            "log_std_final": -3.5,
+            "log_std_decay_env_steps": 1_000_000,
             "head_init_scale": 1e-4,
             # Independent seeds trained side by side by the driver (``runner.Trainer``, vmap).
             "num_seeds": 1,

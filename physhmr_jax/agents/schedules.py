@@ -1,9 +1,11 @@
-"""Learning-rate schedules of the PPO optimiser (:func:`physhmr_jax.agents.ppo.make_optimizer`),
-and the rule every optimiser step here follows: a step whose gradient is not finite is skipped.
+"""Schedules of PPO's learning rate and action std, and the rule every optimiser step here
+follows: a step whose gradient is not finite is skipped.
 
 The rate is a leaf of the optimiser state (``optax.inject_hyperparams``), so a schedule
 changes it inside the one compiled iteration: ``fixed`` (PHC), ``linear`` in env steps,
-or rl_games' ``kl_adaptive`` rule after every minibatch step.
+or rl_games' ``kl_adaptive`` rule after every minibatch step. A scheduled action std is a
+policy parameter that no gradient moves (``networks.GaussianPolicy.scheduled_std``); the
+``linear`` schedule sets it at the start of each iteration, inside the same program.
 """
 
 from __future__ import annotations
@@ -54,10 +56,51 @@ def adapt_learning_rate(rate: Array, approx_kl: Array, config: ml_collections.Co
     return jnp.clip(rate, config.learning_rate_min, config.learning_rate_max)
 
 
+def _linear(env_steps: Array, start: float, final: float, decay_env_steps: float) -> Array:
+    progress = jnp.minimum(env_steps / float(decay_env_steps), 1.0)
+    return start + (final - start) * progress
+
+
 def scheduled_learning_rate(env_steps: Array, config: ml_collections.ConfigDict) -> Array:
     """[] The ``linear`` schedule's rate after ``env_steps`` env steps (per seed)."""
-    progress = jnp.minimum(env_steps / float(config.learning_rate_decay_env_steps), 1.0)
-    return config.learning_rate + (config.learning_rate_final - config.learning_rate) * progress
+    return _linear(env_steps, config.learning_rate, config.learning_rate_final, config.learning_rate_decay_env_steps)
 
 
-__all__ = ["adapt_learning_rate", "learning_rate", "scheduled_learning_rate", "select_tree", "set_learning_rate"]
+def scheduled_log_std(env_steps: Array, config: ml_collections.ConfigDict) -> Array:
+    """[] The ``linear`` ``ppo.log_std_schedule``'s log std after ``env_steps`` env steps (per seed)."""
+    return _linear(env_steps, config.log_std_init, config.log_std_final, config.log_std_decay_env_steps)
+
+
+def check_schedules(config: ml_collections.ConfigDict) -> None:
+    """Raise :class:`ConfigError` for a schedule setting that cannot run, naming the key."""
+    adapt_learning_rate(jnp.float32(config.learning_rate), jnp.float32(0.0), config)
+    if config.learning_rate_schedule == "linear" and config.learning_rate_decay_env_steps <= 0:
+        raise ConfigError(f"ppo.learning_rate_decay_env_steps must be > 0, not {config.learning_rate_decay_env_steps}")
+    if config.log_std_schedule not in ("fixed", "linear"):
+        raise ConfigError(f"ppo.log_std_schedule must be 'fixed' or 'linear', not {config.log_std_schedule!r}")
+    if config.log_std_schedule == "linear":
+        if config.learn_std:
+            raise ConfigError("ppo.log_std_schedule = 'linear' sets the std; it cannot also be learned (ppo.learn_std)")
+        if config.log_std_decay_env_steps <= 0:
+            raise ConfigError(f"ppo.log_std_decay_env_steps must be > 0, not {config.log_std_decay_env_steps}")
+
+
+def set_log_std(training_state, log_std: float | Array):
+    """The same training state with the policy's scheduled log std (every action dimension)
+    set to ``log_std``; the policy must have been built with ``scheduled_std``."""
+    params = training_state.params
+    policy = params["policy"]["params"]
+    policy = {**policy, "log_std": jnp.full_like(policy["log_std"], log_std)}
+    return training_state.replace(params={**params, "policy": {**params["policy"], "params": policy}})
+
+
+__all__ = [
+    "adapt_learning_rate",
+    "check_schedules",
+    "learning_rate",
+    "scheduled_learning_rate",
+    "scheduled_log_std",
+    "select_tree",
+    "set_learning_rate",
+    "set_log_std",
+]
