@@ -530,6 +530,8 @@ __all__ = [
     "make_optimizer",
     "num_minibatches",
     "scheduled_learning_rate",
+    "scheduled_log_std",
     "set_learning_rate",
+    "set_log_std",
     "zero_mean_policy",
 ]
