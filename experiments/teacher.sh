@@ -9,8 +9,9 @@
 # 2 seeds x 128 envs on the `cpu` preset with the best variant measured on the CMU walks
 # (docs/expert.md: residual actions, horizon 16 in minibatches of 512, fixed learning rate
 # 1e-4, a pelvis-position reward term 0.3), evaluated every 10 iterations (20,480 env steps
-# per seed); the evaluation of each seed at the end is printed and the policy of the better
-# seed exported to runs/expert/teacher_SET/policy.npz (OUT=DIR puts the run elsewhere).
+# per seed; EVAL_EVERY=N iterations instead); the evaluation of each seed at the end is printed and
+# the policy of the better seed exported to runs/expert/teacher_SET/policy.npz (OUT=DIR puts the
+# run elsewhere).
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 SET=${1:?usage: teacher.sh procedural|cmu [ENV_STEPS_PER_SEED]}
@@ -26,7 +27,7 @@ esac
 OUT=${OUT:-runs/expert/teacher_$SET}
 if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(); fi
 $PHYSHMR train expert --preset cpu --motions "$MOTIONS" --seeds 2 --num-envs 128 --iterations "$ITERATIONS" \
-  --checkpoint-every 10 --set run.eval_every=10 --no-progress --out "$OUT" "${recipe[@]}" "${resume[@]}"
+  --checkpoint-every 10 --set run.eval_every="${EVAL_EVERY:-10}" --no-progress --out "$OUT" "${recipe[@]}" "${resume[@]}"
 best=0 best_rate=-1
 for s in 0 1; do
   $PHYSHMR eval expert --run "$OUT" --seed-index "$s" --json > "$OUT/eval_seed$s.json"
