@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# The teacher's recipe on the shared CMU walks (02_01, 16_17) under today's physics (3 substeps
-# at 1/90 s), to a long budget, and the levers measured against it at equal env steps; then one
-# figure (docs/expert_walks_3substeps.png) and a table of every run's figures at the env-step
-# counts all of them reached. Run from the repository root after `make motions-cmu`:
+# The teacher's recipe under today's physics (3 substeps at 1/90 s), to a long budget, and the
+# levers measured against it at equal env steps; then one figure and a table of every run's
+# figures at the env-step counts all of them reached. Run from the repository root:
 #
 #   bash experiments/expert_walks.sh [ENV_STEPS_PER_SEED]    # default 1,001,472 (489 iterations)
 #
+# SET=walks (default; after `make motions-cmu`): the shared CMU walks 02_01 + 16_17, run
+# directories runs/expert/walks_3substeps[_VARIANT], figure docs/expert_walks_3substeps.png.
+# SET=procedural: the 16 embedded procedural clips (8 types x 2), run directories
+# runs/expert/procedural_3substeps[_VARIANT], figure docs/expert_procedural_3substeps.png.
+#
 # recipe: residual actions, horizon 16 in minibatches of 512, fixed rate 1e-4, pelvis term 0.3
 # (experiments/teacher.sh); 2 seeds x 128 envs vmapped in one program, each evaluated every 10
-# iterations (20,480 env steps per seed) on both clips from their first frames.
+# iterations (20,480 env steps per seed) on every clip from its first frame.
 # Variants: gamma0.95 (discount 0.95 instead of PHC's 0.99, DeepMimic's value); valuenorm (the
 # critic learns targets standardised by their running statistics, rl_games' normalize_value);
 # std0.03 (a fixed action std of 0.030 instead of PHC's 0.055: the stochastic policy ends its
@@ -18,45 +22,61 @@
 # played on 02_01's own skeleton, 5 % taller in the leg than the mean body, instead of the mean
 # body: the mean body must stride further than the reference's legs to keep up with its root);
 # stdanneal (the std annealed from 0.055 to 0.030 and the rate from 1e-4 to 5.5e-5 with it,
-# linearly over 491,520 env steps per seed: exploration early, precise training episodes late).
+# linearly over 491,520 env steps per seed: exploration early, precise training episodes late);
+# velk1 (the body-velocity reward's coefficient 1.0 instead of PHC's 0.1, at which the term sits
+# at 0.098 of its 0.1 and says nothing about the velocity error that becomes the drift);
+# gradclip50 (PHC's global gradient-norm clip of 50 instead of the `cpu` preset's 1.0, which
+# every minibatch exceeds: gradient norms 30-60, most of it the critic's).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
-# The figure and table show every variant that has a run directory.
+# The figure (and its table) show every variant of the set that has a run directory.
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 STEPS=${1:-1001472}
 ITERATIONS=$(( STEPS / (128 * 16) ))
 VARIANTS=${VARIANTS:-"recipe gamma0.95 valuenorm"}
-mkdir -p runs/motions/cmu2
-cp runs/motions/cmu/02_01.npz runs/motions/cmu/16_17.npz runs/motions/cmu2/
+SET=${SET:-walks}
+case "$SET" in
+  walks) MOTIONS=runs/motions/cmu2 TITLE="CMU 02_01 + 16_17"
+         mkdir -p runs/motions/cmu2
+         cp runs/motions/cmu/02_01.npz runs/motions/cmu/16_17.npz runs/motions/cmu2/ ;;
+  procedural) MOTIONS=procedural TITLE="16 procedural clips" ;;
+  *) echo "SET must be walks or procedural, not $SET" >&2; exit 2 ;;
+esac
 recipe=(--set ppo.horizon=16 --set ppo.minibatch_size=512 --set ppo.learning_rate=1e-4
         --set env.reward_scales.root_pos=0.3)
 train() {  # OUT [--set ...]
   local out=$1; shift
   if [ -d "$out/checkpoints" ]; then resume=(--resume); else resume=(); fi
-  $PHYSHMR train expert --preset cpu --motions runs/motions/cmu2 --seeds 2 --num-envs 128 \
+  $PHYSHMR train expert --preset cpu --motions "$MOTIONS" --seeds 2 --num-envs 128 \
     --iterations "$ITERATIONS" --checkpoint-every 10 --set run.eval_every=10 --no-progress --out "$out" \
     "${recipe[@]}" "${resume[@]}" "$@"
 }
-# variant|run directory under runs/expert|label|settings over the recipe (one line each)
-TABLE="recipe|walks_3substeps|recipe (discount 0.99)|
-gamma0.95|walks_3substeps_gamma0.95|discount 0.95|--set ppo.discount=0.95
-valuenorm|walks_3substeps_valuenorm|normalised values|--set ppo.normalize_values=true
-std0.03|walks_3substeps_std0.03|std 0.030|--set ppo.log_std_init=-3.5
-std0.03_lr5.5e-5|walks_3substeps_std0.03_lr5.5e-5|std 0.030, rate 5.5e-5|--set ppo.log_std_init=-3.5 --set ppo.learning_rate=5.5e-5
-learnstd|walks_3substeps_learnstd|learned std|--set ppo.learn_std=true
-skelfirst|walks_3substeps_skelfirst|02_01's skeleton|--set motions.skeleton=first
-stdanneal|walks_3substeps_stdanneal|std 0.055 to 0.030, rate with it|--set ppo.log_std_schedule=linear --set ppo.log_std_final=-3.5 --set ppo.log_std_decay_env_steps=491520 --set ppo.learning_rate_schedule=linear --set ppo.learning_rate_final=5.5e-5 --set ppo.learning_rate_decay_env_steps=491520"
+# variant|run directory suffix under runs/expert/${SET}_3substeps|label|settings over the recipe
+TABLE="recipe||recipe (discount 0.99)|
+gamma0.95|_gamma0.95|discount 0.95|--set ppo.discount=0.95
+valuenorm|_valuenorm|normalised values|--set ppo.normalize_values=true
+std0.03|_std0.03|std 0.030|--set ppo.log_std_init=-3.5
+std0.03_lr5.5e-5|_std0.03_lr5.5e-5|std 0.030, rate 5.5e-5|--set ppo.log_std_init=-3.5 --set ppo.learning_rate=5.5e-5
+learnstd|_learnstd|learned std|--set ppo.learn_std=true
+skelfirst|_skelfirst|02_01's skeleton|--set motions.skeleton=first
+stdanneal|_stdanneal|std 0.055 to 0.030, rate with it|--set ppo.log_std_schedule=linear --set ppo.log_std_final=-3.5 --set ppo.log_std_decay_env_steps=491520 --set ppo.learning_rate_schedule=linear --set ppo.learning_rate_final=5.5e-5 --set ppo.learning_rate_decay_env_steps=491520
+velk1|_velk1|velocity coefficient 1.0|--set env.reward_coefficients.vel=1.0
+gradclip50|_gradclip50|gradient-norm clip 50 (PHC)|--set ppo.max_grad_norm=50"
 for v in $VARIANTS; do
   line=$(grep "^$v|" <<<"$TABLE") || { echo "unknown variant $v" >&2; exit 2; }
-  IFS='|' read -r _ dir _ settings <<<"$line"
+  IFS='|' read -r _ suffix _ settings <<<"$line"
   # shellcheck disable=SC2086  # settings are words
-  train "runs/expert/$dir" $settings
+  train "runs/expert/${SET}_3substeps$suffix" $settings
 done
 runs=() labels=()
-while IFS='|' read -r _ dir label _; do
-  if [ -f "runs/expert/$dir/metrics.csv" ]; then runs+=("runs/expert/$dir"); labels+=("$label"); fi
+while IFS='|' read -r _ suffix label _; do
+  dir=runs/expert/${SET}_3substeps$suffix
+  if [ -f "$dir/metrics.csv" ]; then runs+=("$dir"); labels+=("$label"); fi
 done <<<"$TABLE"
+# The committed figure is redrawn only beside the recipe's run (a checkout without it draws to runs/).
+figure=docs/expert_${SET}_3substeps.png
+[ -f "runs/expert/${SET}_3substeps/metrics.csv" ] || figure=runs/expert/${SET}_3substeps_variants.png
 $PHYSHMR bench compare "${runs[@]}" --labels "${labels[@]}" \
   --metric eval/success_rate --metric eval/g_mpjpe_mm --metric rollout/episode_length_mean \
-  --metric sgd/value_loss --title "CMU 02_01 + 16_17, 3 substeps, 2 seeds x 128 envs (CPU)" \
-  --out docs/expert_walks_3substeps.png
+  --metric sgd/value_loss --title "$TITLE, 3 substeps, 2 seeds x 128 envs (CPU)" \
+  --out "$figure"
