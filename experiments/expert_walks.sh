@@ -26,7 +26,7 @@
 # velk1 (the body-velocity reward's coefficient 1.0 instead of PHC's 0.1, at which the term sits
 # at 0.098 of its 0.1 and says nothing about the velocity error that becomes the drift);
 # gradclip50 (PHC's global gradient-norm clip of 50 instead of the `cpu` preset's 1.0, which
-# every minibatch exceeds: gradient norms 30-60, most of it the critic's).
+# every minibatch exceeds: gradient norms 30-115, most of it the critic's; so does 50, mostly).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
 # The figure (and its table) show every variant of the set that has a run directory.
 set -euo pipefail
