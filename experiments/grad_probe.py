@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from physhmr_jax.agents import acting
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import build_expert
 
@@ -48,12 +49,12 @@ def main() -> None:
     n = args.envs
     keys = jax.random.split(jax.random.PRNGKey(0), n)
     start = jax.vmap(env.reset_to, (0, None, 0, 0))(keys, lib, jnp.arange(n) % lib.num_clips, jnp.zeros(n))
-    step = jax.vmap(env.step, (0, 0, None))
+    step = acting.batched_step(env, lib)
 
     def loss(actions):  # [H, N, A] -> (-mean return, held [H, N])
         def body(carry, action):
             state, held = carry
-            state = step(state, action, lib)
+            state = step(state, action)
             held = held * (1.0 - jax.lax.stop_gradient(state.terminated))
             return (state, held), (state.reward * held, held)
 
