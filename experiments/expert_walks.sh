@@ -42,8 +42,7 @@ case "$SET" in
   procedural) MOTIONS=procedural TITLE="16 procedural clips" ;;
   *) echo "SET must be walks or procedural, not $SET" >&2; exit 2 ;;
 esac
-recipe=(--set ppo.horizon=16 --set ppo.minibatch_size=512 --set ppo.learning_rate=1e-4
-        --set env.reward_scales.root_pos=0.3)
+source "$(dirname "$0")/teacher_recipe.sh"  # recipe=(...)
 train() {  # OUT [--set ...]
   local out=$1; shift
   if [ -d "$out/checkpoints" ]; then resume=(--resume); else resume=(); fi

@@ -17,8 +17,7 @@ PHYSHMR=.venv/bin/physhmr
 SET=${1:?usage: teacher.sh procedural|cmu [ENV_STEPS_PER_SEED]}
 STEPS=${2:-1000000}
 ITERATIONS=$(( STEPS / (128 * 16) ))
-recipe=(--set ppo.horizon=16 --set ppo.minibatch_size=512 --set ppo.learning_rate=1e-4
-        --set env.reward_scales.root_pos=0.3)
+source "$(dirname "$0")/teacher_recipe.sh"  # recipe=(...)
 case "$SET" in
   procedural) MOTIONS=procedural ;;
   cmu) MOTIONS=runs/motions/cmu_no_cartwheels ;;
