@@ -48,8 +48,11 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     # env, networks, body and shapes).
     for clip in (synthetic_clip("walk", 40, 0.5), synthetic_clip("turn", 25, -1.0)):
         clip.save(motions / f"{clip.name}.npz")
+    # Failure-weighted clip sampling on: its state is part of every checkpoint that eval,
+    # export and a resume restore (the default, the library's weights, is every other run's).
     args = ["train", "expert", "--preset", "smoke", "--motions", str(motions), "--out", str(run),
-            "--iterations", "3", "--checkpoint-every", "2", "--no-progress", "--set", "run.eval_every=2"]  # fmt: skip
+            "--iterations", "3", "--checkpoint-every", "2", "--no-progress", "--set", "run.eval_every=2",
+            "--set", "motions.clip_sampling=failure"]  # fmt: skip
     assert cli.main(args) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out)  # stdout is the JSON summary alone; the log goes to stderr
@@ -58,6 +61,7 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["2", "3"]
     config = json.loads((run / "config.json").read_text())
     assert config["ppo"]["num_envs"] == 8 and config["motions"]["path"] == str(motions)
+    assert config["motions"]["clip_sampling"] == "failure"
     lines = (run / "metrics.csv").read_text().splitlines()
     assert len(lines) == 1 + 3 and lines[0].startswith("iteration,seed,env_steps,wall_time_s")
     assert (run / "curves.png").stat().st_size > 10_000
@@ -102,6 +106,10 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     assert loaded_config.to_dict() == config
     expert = build_expert(expert_config.load_config(run))
     state = runner.unreplicate_seed(restore_training_state(run, expert), 0)
+    # The curriculum counted every step of 3 rollouts of 8 envs x 8 steps, decayed by 0.9 per
+    # iteration (a NaN-reset step would be left out: none at this size).
+    np.testing.assert_allclose(float(state.curriculum.steps.sum()), 64 * (1 + 0.9 + 0.81), rtol=1e-5)
+    assert 0.0 <= float(state.curriculum.failures.sum()) <= float(state.curriculum.steps.sum())
     host = lambda tree: jax.tree.map(np.asarray, tree)  # noqa: E731
     chex.assert_trees_all_equal(host(params["policy"]), host(state.params["policy"]))
     chex.assert_trees_all_equal(host(normalizer), host(state.normalizer_params))

@@ -61,3 +61,8 @@ def sgd_metric(name: str) -> str:
 def amp_metric(name: str) -> str:
     """The logged name of a discriminator metric ``name`` (mean over its epochs and minibatches)."""
     return f"amp/{name}"
+
+
+def curriculum_metric(name: str) -> str:
+    """The logged name of a start curriculum's metric ``name`` (``physhmr_jax.agents.curriculum``)."""
+    return f"curriculum/{name}"

@@ -53,6 +53,10 @@ iteration, not constants baked into it.
 Motion prior (AMP, :mod:`physhmr_jax.agents.amp`): with ``motion_prior=`` and
 ``config.amp_weight`` > 0 the rollout records transition features, the style reward is mixed
 into the reward before GAE and the discriminator (``TrainingState.prior``) trains after the epochs.
+
+Start curriculum (:mod:`physhmr_jax.agents.curriculum`): with ``curriculum=`` the rollout
+plays ``curriculum.apply(state, env_data)``, records what the curriculum reads, and the
+curriculum's state (``TrainingState.curriculum``) is updated from the rollout.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ from jax import Array
 
 from physhmr_jax.agents import acting, amp, losses
 from physhmr_jax.agents import metric_names as names
+from physhmr_jax.agents.curriculum import Curriculum
 from physhmr_jax.agents.networks import Params, PPONetworks, init_normalizer, zero_mean_policy
 from physhmr_jax.agents.networks import make_ppo_networks as _make_ppo_networks
 from physhmr_jax.agents.ppo_config import (  # the settings, re-exported: ppo.get_config(...)
@@ -113,6 +118,7 @@ class TrainingState:
     # Running statistics (shape [1]) of the value targets with ppo.normalize_values, else None:
     # the critic then learns standardised targets and its output is de-standardised for GAE.
     value_normalizer_params: Any = None
+    curriculum: Any = None  # the start curriculum's state (agents/curriculum.py), else None
 
 
 class Algorithm(NamedTuple):
@@ -159,6 +165,7 @@ class _Agent(NamedTuple):
     config: ml_collections.ConfigDict
     teacher: Teacher | None = None
     prior: amp.MotionPrior | None = None
+    curriculum: Curriculum | None = None
 
 
 # Transition.extras keys recorded by the critic hook (and the teacher's, when distilling).
@@ -204,6 +211,7 @@ def _make_agent(
     config: ml_collections.ConfigDict,
     teacher: Teacher | None = None,
     prior: amp.MotionPrior | None = None,
+    curriculum: Curriculum | None = None,
     *,
     check_teacher: bool = True,
 ) -> _Agent:
@@ -216,7 +224,7 @@ def _make_agent(
     if config.amp_weight > 0.0 and prior is None and check_teacher:
         raise ConfigError(f"ppo.amp_weight = {config.amp_weight} needs a motion prior, but none was given")
     prior = prior if config.amp_weight > 0.0 else None
-    return _Agent(env, make_networks(env, config), make_optimizer(config), config, teacher, prior)
+    return _Agent(env, make_networks(env, config), make_optimizer(config), config, teacher, prior, curriculum)
 
 
 def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
@@ -233,6 +241,7 @@ def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
         iteration=jnp.zeros((), jnp.int32),
         prior=prior,
         value_normalizer_params=init_normalizer(1) if agent.config.normalize_values else None,
+        curriculum=None if agent.curriculum is None else agent.curriculum.init(),
     )
 
 
@@ -320,6 +329,8 @@ def _record_values(
         extras[TEACHER_ACTION] = jax.lax.stop_gradient(agent.teacher(env_data, state))
     if agent.prior is not None:
         extras[amp.POLICY_FEATURES] = agent.prior.features(state, next_state)
+    if agent.curriculum is not None:
+        extras.update(agent.curriculum.record(state, action, next_state))
     return extras
 
 
@@ -463,10 +474,17 @@ def _iteration(
     if cfg.log_std_schedule == "linear":
         training_state = set_log_std(training_state, scheduled_log_std(training_state.env_steps, cfg))
     key_rollout, key_sgd = jax.random.split(key)
+    if agent.curriculum is not None:  # the rollout's resets draw from the curriculum's data
+        env_data = agent.curriculum.apply(training_state.curriculum, env_data)
     env_state, transitions = _collect(agent, training_state, env_state, env_data, key_rollout)
     metrics = acting.summarize_rollout(transitions)
     metrics[names.VALUE_MEAN] = losses.masked_mean(transitions.extras[VALUE], transitions.valid)
+    curriculum = training_state.curriculum
+    if agent.curriculum is not None:
+        curriculum, curriculum_metrics = agent.curriculum.update(curriculum, transitions)
+        metrics.update({names.curriculum_metric(k): v for k, v in curriculum_metrics.items()})
     training_state, learn_metrics = _learn(agent, training_state, transitions, env_state.obs, key_sgd)
+    training_state = training_state.replace(curriculum=curriculum)
     return training_state, env_state, {**metrics, **learn_metrics}
 
 
@@ -480,14 +498,16 @@ def make_algorithm(
     *,
     teacher: Teacher | None = None,
     motion_prior: amp.MotionPrior | None = None,
+    curriculum: Curriculum | None = None,
 ) -> Algorithm:
     """PPO on ``env`` as the driver's three pure, jittable functions (see :class:`Algorithm`).
 
     Jit ``iteration`` once; ``env_data`` is an argument, so any data of the same shapes
     reuses the compiled program. ``teacher``: distil from it; ``motion_prior``: mix in an
-    AMP style reward (``config.amp_weight``); both in the module docstring.
+    AMP style reward (``config.amp_weight``); ``curriculum``: where episodes start; all in
+    the module docstring.
     """
-    agent = _make_agent(env, config, teacher, motion_prior)
+    agent = _make_agent(env, config, teacher, motion_prior, curriculum)
     return Algorithm(
         init=functools.partial(_init_training_state, agent),
         reset=functools.partial(_reset_envs, agent),
@@ -500,12 +520,19 @@ def make_algorithm(
 
 
 def init_training_state(
-    env: acting.Env, config: ml_collections.ConfigDict, key: Array, *, motion_prior: amp.MotionPrior | None = None
+    env: acting.Env,
+    config: ml_collections.ConfigDict,
+    key: Array,
+    *,
+    motion_prior: amp.MotionPrior | None = None,
+    curriculum: Curriculum | None = None,
 ) -> TrainingState:
     """Fresh networks, optimiser state and observation statistics (jittable; no teacher
-    needed), and the discriminator's state when ``config.amp_weight`` > 0 and a prior is
-    given (only its ``feature_size`` is read): the template a checkpoint is restored into."""
-    return _init_training_state(_make_agent(env, config, prior=motion_prior, check_teacher=False), key)
+    needed), the discriminator's state when ``config.amp_weight`` > 0 and a prior is
+    given (only its ``feature_size`` is read) and the curriculum's: the template a
+    checkpoint is restored into."""
+    agent = _make_agent(env, config, prior=motion_prior, curriculum=curriculum, check_teacher=False)
+    return _init_training_state(agent, key)
 
 
 __all__ = [

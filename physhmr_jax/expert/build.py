@@ -15,8 +15,9 @@ from pathlib import Path
 
 import ml_collections
 
+from physhmr_jax.agents.curriculum import Curriculum
 from physhmr_jax.config_io import ConfigError
-from physhmr_jax.envs import imitation, wrappers
+from physhmr_jax.envs import clip_sampling, imitation, wrappers
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.humanoid.simulation import Humanoid, make_humanoid
 from physhmr_jax.humanoid.skeleton import Skeleton, mean_skeleton
@@ -48,7 +49,8 @@ def select_skeleton(clips: Sequence[Clip], choice: str) -> Skeleton:
 @dataclasses.dataclass(frozen=True)
 class Expert:
     """What a config builds: the humanoid, its plain env (evaluation) and training env
-    (episode wrappers), the clips (on its body) and their library."""
+    (episode wrappers), the clips (on its body) and their library, and how training picks
+    its clips (``curriculum``: None for the library's own weights)."""
 
     humanoid: Humanoid
     env: imitation.ImitationEnv
@@ -56,24 +58,33 @@ class Expert:
     clips: list[Clip]
     motion_lib: MotionLib
     ppo_config: ml_collections.ConfigDict
+    curriculum: Curriculum | None = None
 
 
 def build_expert(config: ml_collections.ConfigDict, *, motions: str | Sequence[str] | None = None) -> Expert:
-    """Humanoid, envs and motion library of a config (``motions`` overrides its clips)."""
+    """Humanoid, envs and motion library of a config (``motions`` overrides its clips; the
+    curriculum keeps the size of the config's own, so a checkpoint restores into it)."""
     from physhmr_jax.motion.retarget import on_skeleton
 
     m = config.motions
-    clips = load_motions(
-        motions if motions is not None else m.path,
-        procedural_per_type=m.procedural_per_type,
-        procedural_seed=m.procedural_seed,
-    )
+
+    def load(path):
+        return load_motions(path, procedural_per_type=m.procedural_per_type, procedural_seed=m.procedural_seed)
+
+    clips = load(motions if motions is not None else m.path)
     skeleton = select_skeleton(clips, m.skeleton)
     clips = [on_skeleton(c, skeleton) for c in clips]
     humanoid = make_humanoid(skeleton, expert_config.humanoid_config(config))
     env = imitation.ImitationEnv(humanoid, expert_config.env_config(config))
     training_env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
-    return Expert(humanoid, env, training_env, clips, build_motion_lib(clips), expert_config.ppo_config(config))
+    sampling = expert_config.clip_sampling_settings(config)
+    kind = sampling["clip_sampling"]
+    num_clips = len(clips) if motions is None or kind == "duration" else len(load(m.path))
+    curriculum = clip_sampling.make_clip_sampling(
+        kind, num_clips, decay=sampling["failure_decay"], floor=sampling["failure_floor"]
+    )
+    motion_lib = build_motion_lib(clips)
+    return Expert(humanoid, env, training_env, clips, motion_lib, expert_config.ppo_config(config), curriculum)
 
 
 __all__ = ["Expert", "build_expert", "load_motions", "select_skeleton"]

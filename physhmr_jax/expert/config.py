@@ -22,6 +22,10 @@ from physhmr_jax.expert.presets import PRESETS
 from physhmr_jax.humanoid import mjcf
 
 PROCEDURAL = "procedural"  # motions.path of the built-in procedural library
+# How training episodes pick their clip (envs/clip_sampling.py): "duration" (the library's
+# weights) or "failure" (by the failure rate in training); a run saved before these
+# entries existed reads them as these defaults.
+CLIP_SAMPLING_DEFAULTS = {"clip_sampling": "duration", "failure_decay": 0.9, "failure_floor": 0.2}
 
 
 def default_config(preset: str = "cpu", **ppo_overrides) -> ml_collections.ConfigDict:
@@ -37,7 +41,13 @@ def default_config(preset: str = "cpu", **ppo_overrides) -> ml_collections.Confi
             "ppo": ppo.get_config(spec["ppo"], **{**spec["ppo_overrides"], **ppo_overrides}).to_dict(),
             "env": env.to_dict(),
             "humanoid": mjcf.default_config().to_dict(),
-            "motions": {"path": PROCEDURAL, "skeleton": "mean", "procedural_per_type": 2, "procedural_seed": 0},
+            "motions": {
+                "path": PROCEDURAL,
+                "skeleton": "mean",
+                "procedural_per_type": 2,
+                "procedural_seed": 0,
+                **CLIP_SAMPLING_DEFAULTS,
+            },
             "run": {**spec["run"], "seed": 0},
         }
     )
@@ -72,9 +82,16 @@ def humanoid_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
     return mjcf.default_config(**dict(config.humanoid))
 
 
+def clip_sampling_settings(config: ml_collections.ConfigDict) -> dict:
+    """The ``motions`` section's clip sampling entries, defaults filled in."""
+    return {k: config.motions.get(k, v) for k, v in CLIP_SAMPLING_DEFAULTS.items()}
+
+
 __all__ = [
+    "CLIP_SAMPLING_DEFAULTS",
     "PRESETS",
     "PROCEDURAL",
+    "clip_sampling_settings",
     "default_config",
     "env_config",
     "humanoid_config",

@@ -35,18 +35,22 @@ ERROR_KEYS = protocols.PHC_KEYS[:4]  # the errors of a tracked clip, mm (PHC)
 
 def restore_training_state(out: str | Path, expert: Expert, *, iteration: int | None = None) -> ppo.TrainingState:
     """The ``[S, ...]`` training state of an expert run's latest (or given) checkpoint."""
-    return restore_seeds(out, expert.env, expert.ppo_config, iteration=iteration)
+    return restore_seeds(out, expert.env, expert.ppo_config, iteration=iteration, curriculum=expert.curriculum)
 
 
-def restore_seeds(out: str | Path, env, cfg, *, iteration: int | None = None) -> ppo.TrainingState:
-    """The ``[S, ...]`` PPO training state of any run (PPO on ``env`` with ``cfg``)."""
+def restore_seeds(out: str | Path, env, cfg, *, iteration: int | None = None, curriculum=None) -> ppo.TrainingState:
+    """The ``[S, ...]`` PPO training state of any run (PPO on ``env`` with ``cfg``, and the
+    start ``curriculum`` it trained with, if any)."""
     checkpoints = run_dir.Checkpoints(out)
     try:
         iteration = checkpoints.latest_iteration() if iteration is None else iteration
         if iteration is None:
             raise run_dir.RunDirError(out, "no checkpoints yet (checkpoints/ is empty)")
         prior = motion_prior.shapes_only() if cfg.amp_weight > 0 else None  # the discriminator's state
-        one = jax.eval_shape(lambda k: ppo.init_training_state(env, cfg, k, motion_prior=prior), jax.random.PRNGKey(0))
+        one = jax.eval_shape(
+            lambda k: ppo.init_training_state(env, cfg, k, motion_prior=prior, curriculum=curriculum),
+            jax.random.PRNGKey(0),
+        )
         device = sharding.replicated(sharding.make_mesh(jax.devices()[:1]))
         abstract = jax.tree.map(
             lambda x: jax.ShapeDtypeStruct((cfg.num_seeds, *x.shape), x.dtype, sharding=device), one
@@ -130,11 +134,18 @@ def _make_play_clips(expert: Expert, num_steps: int):
     env = expert.env
     networks = ppo.make_networks(env, expert.ppo_config)
 
-    def play(training_state: ppo.TrainingState, lib) -> acting.Transition:
-        policy = mean_action_policy(networks, training_state)
+    def play_policy(policy_params: acting.PolicyParams, lib) -> acting.Transition:
+        policy = mean_action_policy(networks, policy_params)
         return play_from_first_frames(env, policy, lib, lib.num_clips, num_steps, record_tracking(lib))
 
-    return jax.jit(play)
+    jitted = jax.jit(play_policy)
+
+    def play(state: ppo.TrainingState | acting.PolicyParams, lib) -> acting.Transition:
+        # The program sees the policy alone, so a training state (whatever else it carries:
+        # critic, curriculum, discriminator) and an exported policy share one compile.
+        return jitted(acting.PolicyParams({"policy": state.params["policy"]}, state.normalizer_params), lib)
+
+    return play
 
 
 def clip_results(expert: Expert, sim_pos: np.ndarray, ref_pos: np.ndarray) -> list[dict]:

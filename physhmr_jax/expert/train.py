@@ -45,7 +45,7 @@ def make_trainer(expert, mesh=None) -> runner.Trainer:
     """The driver around PPO on the expert's training env."""
     cfg = expert.ppo_config
     prior = make_motion_prior(expert.env.dt, lambda motion_lib: motion_lib)  # used when ppo.amp_weight > 0
-    algorithm = ppo.make_algorithm(expert.training_env, cfg, motion_prior=prior)
+    algorithm = ppo.make_algorithm(expert.training_env, cfg, motion_prior=prior, curriculum=expert.curriculum)
     return runner.Trainer(algorithm, num_seeds=cfg.num_seeds, mesh=mesh)
 
 

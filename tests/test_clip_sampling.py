@@ -1,0 +1,195 @@
+"""Failure-weighted clip sampling (``envs/clip_sampling.py``): counts and weights by hand,
+resets drawn by the weights, and the curriculum inside the PPO iteration (the toy env:
+its state updated in the one compiled program and resumed exactly from a checkpoint).
+The expert end to end with it: ``tests/test_student.py::test_cli_train_and_eval_expert``."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import chex
+import hypothesis.strategies as st
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import struct
+from hypothesis import given, settings
+from toy_env import ToyEnv, toy_config
+
+from physhmr_jax.agents import acting, ppo, runner, sharding
+from physhmr_jax.agents import metric_names as names
+from physhmr_jax.config_io import ConfigError
+from physhmr_jax.envs import clip_sampling
+from physhmr_jax.envs.clip_sampling import CLIP_ID, PRIOR_FAILURES, PRIOR_STEPS, ClipFailures, FailureWeightedClips
+
+
+def _transitions(clip_ids, terminated, valid=None) -> acting.Transition:
+    """A [T, B] rollout with only the fields the curriculum reads."""
+    clip_ids = jnp.asarray(clip_ids, jnp.float32)
+    zeros = jnp.zeros_like(clip_ids)
+    return acting.Transition(
+        obs=zeros, action=zeros, reward=zeros, terminated=jnp.asarray(terminated, jnp.float32), truncated=zeros,
+        valid=jnp.ones_like(clip_ids) if valid is None else jnp.asarray(valid, jnp.float32),
+        extras={CLIP_ID: clip_ids}, metrics={},
+    )  # fmt: skip
+
+
+def test_counts_rates_and_weights_by_hand():
+    sampler = FailureWeightedClips(3, decay=0.5, floor=0.2)
+    state = sampler.init()
+    base = jnp.array([0.5, 0.25, 0.25])
+    # No evidence yet: every clip has the prior's rate, so the weights are the library's.
+    np.testing.assert_allclose(sampler.weights(state, base), base, rtol=1e-6)
+    # T = 2 steps of B = 4 envs. Clip 0: 4 steps, 0 failures; clip 1: 3 steps, 2 failures
+    # (one more on an invalid step, not counted); clip 2: 0 steps.
+    rollout = _transitions(
+        clip_ids=[[0, 0, 1, 1], [0, 0, 1, 1]],
+        terminated=[[0, 0, 1, 1], [0, 0, 1, 0]],
+        valid=[[1, 1, 1, 0], [1, 1, 1, 1]],
+    )
+    state, metrics = sampler.update(state, rollout)
+    np.testing.assert_allclose(state.steps, [4.0, 3.0, 0.0])
+    np.testing.assert_allclose(state.failures, [0.0, 2.0, 0.0])
+    rates = np.array([1 / 24, 3 / 23, 1 / 20])  # (failures + 1) / (steps + 20)
+    np.testing.assert_allclose(sampler.rates(state), rates, rtol=1e-6)
+    np.testing.assert_allclose(metrics["failure_rate_max"], 3 / 23, rtol=1e-6)
+    np.testing.assert_allclose(metrics["failure_rate_min"], 1 / 24, rtol=1e-6)
+    failing = np.array([0.5, 0.25, 0.25]) * rates
+    expected = 0.8 * failing / failing.sum() + 0.2 * np.array([0.5, 0.25, 0.25])
+    np.testing.assert_allclose(sampler.weights(state, base), expected, rtol=1e-6)
+    # A second rollout: the counts decay by half before the new ones are added.
+    state, _ = sampler.update(state, _transitions(clip_ids=[[2, 2]], terminated=[[1, 0]]))
+    np.testing.assert_allclose(state.steps, [2.0, 1.5, 2.0])
+    np.testing.assert_allclose(state.failures, [0.0, 1.0, 1.0])
+    assert PRIOR_FAILURES / PRIOR_STEPS == pytest.approx(0.05)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(st.floats(0.0, 1e4), min_size=4, max_size=4),
+    failure_share=st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4),
+    base=st.lists(st.floats(0.01, 1.0), min_size=4, max_size=4),
+    floor=st.floats(0.01, 1.0),
+)
+def test_weights_are_a_distribution_that_keeps_every_clip(steps, failure_share, base, floor):
+    sampler = FailureWeightedClips(4, floor=floor)
+    steps = np.float32(steps)
+    state = ClipFailures(steps=jnp.asarray(steps), failures=jnp.asarray(steps * np.float32(failure_share)))
+    base = np.float32(base) / np.sum(np.float32(base))
+    weights = np.asarray(sampler.weights(state, jnp.asarray(base)))
+    assert np.all(np.isfinite(weights))
+    np.testing.assert_allclose(weights.sum(), 1.0, rtol=1e-5)
+    assert np.all(weights >= floor * base * (1 - 1e-5)), (weights, floor * base)
+    # The clip failing most often per step gains share over the library's weights (or keeps it).
+    worst = int(np.argmax(np.asarray(sampler.rates(state))))
+    assert weights[worst] >= base[worst] * (1 - 1e-5)
+
+
+def test_resets_draw_clips_by_the_weights():
+    """The library the rollout plays (``apply``) has the weights; its start sampler follows them."""
+    from physhmr_jax.motion.library import build_motion_lib
+    from physhmr_jax.motion.procedural import generate_library
+
+    lib = build_motion_lib(generate_library(num_clips_per_type=1, seed=0)[:3])
+    sampler = FailureWeightedClips(3, decay=0.9, floor=0.1)
+    # Clip 1 failed 200 of 1000 steps, the others 0 of 1000: rates 1/1020, 201/1020, 1/1020.
+    state = ClipFailures(steps=jnp.full((3,), 1000.0), failures=jnp.array([0.0, 200.0, 0.0]))
+    played = sampler.apply(state, lib)
+    expected = np.asarray(sampler.weights(state, lib.clip_weight))
+    np.testing.assert_allclose(played.clip_weight, expected, rtol=1e-6)
+    assert expected[1] > 0.9
+    chex.assert_trees_all_equal(played.root_pos, lib.root_pos)  # only the weights change
+    clip_ids, _ = played.sample_starts(jax.random.PRNGKey(0), 20_000, 1 / 30)
+    share = np.bincount(np.asarray(clip_ids), minlength=3) / 20_000
+    np.testing.assert_allclose(share, expected, atol=0.01)
+
+
+def test_record_reads_the_training_env_clip():
+    state = SimpleNamespace(inner=SimpleNamespace(clip_id=jnp.array([2, 0, 1], jnp.int32)))
+    recorded = FailureWeightedClips(3).record(state, None, None)
+    np.testing.assert_array_equal(recorded[CLIP_ID], [2.0, 0.0, 1.0])
+
+
+def test_config_names_the_bad_setting():
+    assert clip_sampling.make_clip_sampling("duration", 3) is None
+    assert isinstance(clip_sampling.make_clip_sampling("failure", 3), FailureWeightedClips)
+    with pytest.raises(ConfigError, match="motions.clip_sampling 'hardest'"):
+        clip_sampling.make_clip_sampling("hardest", 3)
+    with pytest.raises(ConfigError, match="motions.failure_floor"):
+        clip_sampling.make_clip_sampling("failure", 3, floor=0.0)
+    with pytest.raises(ConfigError, match="motions.failure_decay"):
+        clip_sampling.make_clip_sampling("failure", 3, decay=1.0)
+
+
+# ------------------------------------------------------------------------------------
+# The curriculum inside the PPO iteration (toy env, no MJX).
+
+
+@struct.dataclass
+class _Counts:
+    steps: jax.Array
+    failures: jax.Array
+    applied: jax.Array  # how often ``apply`` ran
+
+
+class _CountingCurriculum:
+    """Counts the valid steps and failures of the episodes starting at x > 0 and x <= 0."""
+
+    def init(self):
+        return _Counts(jnp.zeros(2), jnp.zeros(2), jnp.zeros(()))
+
+    def apply(self, state, env_data):
+        return env_data  # the toy env reads no data; the count below says this ran
+
+    def record(self, state, action, next_state):
+        return {"side": (state.obs[:, 0] > 0).astype(jnp.float32)}
+
+    def update(self, state, transitions):
+        side = transitions.extras["side"].reshape(-1).astype(jnp.int32)
+        valid = transitions.valid.reshape(-1)
+        steps = jax.ops.segment_sum(valid, side, num_segments=2)
+        failures = jax.ops.segment_sum(transitions.terminated.reshape(-1) * valid, side, num_segments=2)
+        new = _Counts(state.steps + steps, state.failures + failures, state.applied + 1.0)
+        return new, {"steps": jnp.sum(steps)}
+
+
+def test_curriculum_state_lives_in_the_iteration_and_resumes_exactly(tmp_path):
+    env, config = ToyEnv(), toy_config(log_std_init=-1.0)
+    trainer = runner.Trainer(ppo.make_algorithm(env, config, curriculum=_CountingCurriculum()), num_seeds=2)
+    options = dict(progress=False, tensorboard=False, checkpoint_every=2, seed=3)
+    straight, rows = runner.run_training(trainer, None, tmp_path / "straight", num_iterations=4, **options)
+    state = sharding.to_host(straight.training_state.curriculum)
+    np.testing.assert_array_equal(state.applied, [4.0, 4.0])
+    np.testing.assert_allclose(state.steps.sum(axis=1), [4 * 16 * 16] * 2)  # every toy step is valid
+    # Its failures are the rollouts' terminations (the logged rate is per valid step).
+    for seed in range(2):
+        terminations = sum(r[names.TERMINATION_RATE] * 16 * 16 for r in rows if r["seed"] == seed)
+        np.testing.assert_allclose(state.failures[seed].sum(), terminations, rtol=1e-5)
+    assert all(r[names.curriculum_metric("steps")] == 256 for r in rows)
+
+    runner.run_training(trainer, None, tmp_path / "resumed", num_iterations=2, **options)
+    resumed, _ = runner.run_training(trainer, None, tmp_path / "resumed", num_iterations=4, resume=True, **options)
+    chex.assert_trees_all_equal(sharding.to_host(straight.training_state), sharding.to_host(resumed.training_state))
+    assert trainer._compiled["step"]._cache_size() == 1
+
+
+def test_expert_curriculum_keeps_the_training_library_size(tmp_path):
+    """``eval expert --motions OTHER`` restores a checkpoint whose curriculum counts the
+    training clips: the built curriculum keeps the config's library size."""
+    from video_fixtures import synthetic_clip
+
+    from physhmr_jax.expert import config as expert_config
+    from physhmr_jax.expert.build import build_expert
+
+    for clip in (synthetic_clip("walk", 40, 0.5), synthetic_clip("turn", 25, -1.0)):
+        clip.save(tmp_path / f"{clip.name}.npz")
+    config = expert_config.default_config("smoke")
+    config.motions.path = str(tmp_path)
+    assert build_expert(config).curriculum is None  # the default: the library's own weights
+    config.motions.clip_sampling = "failure"
+    assert build_expert(config).curriculum.num_clips == 2
+    other = build_expert(config, motions=[str(tmp_path / "turn.npz")])
+    assert len(other.clips) == 1 and other.curriculum.num_clips == 2
+    del config.motions["clip_sampling"]  # a run saved before the setting existed
+    assert build_expert(config).curriculum is None
