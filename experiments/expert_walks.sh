@@ -28,7 +28,9 @@
 # gradclip50 (PHC's global gradient-norm clip of 50 instead of the `cpu` preset's 1.0, which
 # every minibatch exceeds: gradient norms 30-115, most of it the critic's; so does 50, mostly);
 # failure (training episodes start in each clip by its failure rate in training, PHC's
-# hard-negative mining: envs/clip_sampling.py, 20 % of the library's weights kept).
+# hard-negative mining: envs/clip_sampling.py, 20 % of the library's weights kept); wide
+# (policy and critic of 1024-1024-512 units instead of the `cpu` preset's 256-256: PHC's
+# are 6 layers of 2048 to 512).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
 # The figure (and its table) show every variant of the set that has a run directory.
 set -euo pipefail
@@ -63,7 +65,8 @@ skelfirst|_skelfirst|02_01's skeleton|--set motions.skeleton=first
 stdanneal|_stdanneal|std 0.055 to 0.030, rate with it|--set ppo.log_std_schedule=linear --set ppo.log_std_final=-3.5 --set ppo.log_std_decay_env_steps=491520 --set ppo.learning_rate_schedule=linear --set ppo.learning_rate_final=5.5e-5 --set ppo.learning_rate_decay_env_steps=491520
 velk1|_velk1|velocity coefficient 1.0|--set env.reward_coefficients.vel=1.0
 gradclip50|_gradclip50|gradient-norm clip 50 (PHC)|--set ppo.max_grad_norm=50
-failure|_failure|clips by their failure rate|--set motions.clip_sampling=failure"
+failure|_failure|clips by their failure rate|--set motions.clip_sampling=failure
+wide|_wide|networks 1024-1024-512|--set ppo.policy_hidden=[1024,1024,512] --set ppo.value_hidden=[1024,1024,512]"
 for v in $VARIANTS; do
   line=$(grep "^$v|" <<<"$TABLE") || { echo "unknown variant $v" >&2; exit 2; }
   IFS='|' read -r _ suffix _ settings <<<"$line"
