@@ -13,9 +13,9 @@ look at a rollout before it is learned from:
    observation and of the pre-reset ``final_obs`` (to bootstrap truncated episodes);
 2. advantages: GAE with bootstrapping on truncation
    (:func:`physhmr_jax.agents.losses.compute_advantages`);
-3. ``config.num_epochs`` epochs (:func:`_sgd_epoch`) of shuffled minibatch steps
-   (:func:`_sgd_minibatch`) on :func:`physhmr_jax.agents.losses.ppo_loss`, Adam behind
-   global-norm gradient clipping (``optax.chain``);
+3. ``config.num_epochs`` epochs of shuffled minibatch steps on
+   :func:`physhmr_jax.agents.losses.ppo_loss`, Adam behind global-norm gradient clipping
+   (``optax.chain``; :mod:`physhmr_jax.agents.sgd`);
 4. the observation normaliser (brax ``running_statistics``) absorbs the rollout's
    observations. It is updated *after* the SGD epochs so that the losses normalise with
    the statistics the behaviour policy acted with: the probability ratio starts at exactly
@@ -73,7 +73,7 @@ from brax.training.acme import running_statistics
 from flax import struct
 from jax import Array
 
-from physhmr_jax.agents import acting, amp, losses
+from physhmr_jax.agents import acting, amp, losses, sgd
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents.curriculum import Curriculum
 from physhmr_jax.agents.networks import Params, PPONetworks, init_normalizer, zero_mean_policy
@@ -86,16 +86,15 @@ from physhmr_jax.agents.ppo_config import (  # the settings, re-exported: ppo.ge
     num_minibatches,
 )
 from physhmr_jax.agents.schedules import (  # re-exported: ppo.set_learning_rate(...)
-    _with_learning_rate,
     adapt_learning_rate,
     check_schedules,
     learning_rate,
     scheduled_learning_rate,
     scheduled_log_std,
-    select_tree,
     set_learning_rate,
     set_log_std,
 )
+from physhmr_jax.agents.sgd import EpochCarry, MinibatchCarry, make_optimizer  # re-exported
 from physhmr_jax.config_io import ConfigError
 
 # --------------------------------------------------------------------------------------
@@ -141,17 +140,6 @@ class Algorithm(NamedTuple):
     env_steps_per_iteration: int  # per seed
 
 
-class EpochCarry(NamedTuple):
-    params: Params
-    opt_state: optax.OptState
-    key: Array
-
-
-class MinibatchCarry(NamedTuple):
-    params: Params
-    opt_state: optax.OptState
-
-
 # The teacher's label function for distillation: (env_data, env_state [B]) -> action [B, A].
 Teacher = Callable[[Any, Any], Array]
 
@@ -190,19 +178,6 @@ def make_networks(env: acting.Env, config: ml_collections.ConfigDict) -> PPONetw
         scheduled_std=config.log_std_schedule == "linear",
         head_init_scale=config.head_init_scale,
         normalized_obs_clip=config.normalized_obs_clip,
-    )
-
-
-def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
-    """Adam behind global-norm clipping; the learning rate lives in the optimiser state.
-
-    ``inject_hyperparams`` makes the learning rate a leaf of ``opt_state`` rather than a
-    compiled-in constant, so a sweep or schedule changes it without recompiling
-    (:func:`set_learning_rate`).
-    """
-    return optax.chain(
-        optax.clip_by_global_norm(config.max_grad_norm),
-        optax.inject_hyperparams(optax.adam)(learning_rate=config.learning_rate, eps=config.adam_eps),
     )
 
 
@@ -262,57 +237,6 @@ def _reset_envs(agent: _Agent, key: Array, env_data: Any) -> Any:
 
 # --------------------------------------------------------------------------------------
 # Update.
-
-
-def _sgd_minibatch(
-    agent: _Agent, normalizer_params, carry: MinibatchCarry, minibatch: losses.PPOBatch
-) -> tuple[MinibatchCarry, dict[str, Array]]:
-    """One Adam step on one minibatch [M]; skipped if its gradient is not finite."""
-    cfg = agent.config
-    loss_fn = functools.partial(
-        losses.ppo_loss,
-        networks=agent.networks,
-        clip_eps=cfg.clip_eps,
-        value_coef=cfg.value_coef,
-        entropy_coef=cfg.entropy_coef,
-        bounds_coef=cfg.bounds_coef,
-        action_bound=cfg.action_bound,
-        value_clip_eps=cfg.value_clip_eps,
-        normalize_advantages=cfg.normalize_advantages,
-        kin_weight=cfg.kin_weight,
-    )
-    grads, metrics = jax.grad(loss_fn, has_aux=True)(carry.params, normalizer_params, minibatch)
-    grad_norm = optax.global_norm(grads)
-    rate = learning_rate(carry.opt_state)
-    updates, opt_state = agent.optimizer.update(grads, carry.opt_state, carry.params)
-    params = optax.apply_updates(carry.params, updates)
-    opt_state = _with_learning_rate(opt_state, adapt_learning_rate(rate, metrics["approx_kl"], cfg))
-    finite = jnp.isfinite(grad_norm)
-    carry = MinibatchCarry(
-        params=select_tree(finite, params, carry.params),
-        opt_state=select_tree(finite, opt_state, carry.opt_state),
-    )
-    metrics = {
-        **metrics,
-        "grad_norm": jnp.where(finite, grad_norm, 0.0),
-        "skipped_updates": 1.0 - finite,
-        "learning_rate": rate,  # the rate this step used
-    }
-    return carry, metrics
-
-
-def _sgd_epoch(
-    agent: _Agent, normalizer_params, batch: losses.PPOBatch, carry: EpochCarry, _: None
-) -> tuple[EpochCarry, dict[str, Array]]:
-    """Shuffle the flat batch [N] into [num_minibatches, M] and step through it."""
-    key, key_perm = jax.random.split(carry.key)
-    n = agent.config.num_envs * agent.config.horizon
-    count = n // agent.config.minibatch_size
-    perm = jax.random.permutation(key_perm, n)
-    minibatches = jax.tree.map(lambda x: x[perm].reshape((count, -1) + x.shape[1:]), batch)
-    step = functools.partial(_sgd_minibatch, agent, normalizer_params)
-    inner, metrics = jax.lax.scan(step, MinibatchCarry(carry.params, carry.opt_state), minibatches)
-    return EpochCarry(inner.params, inner.opt_state, key), metrics
 
 
 def _record_values(
@@ -435,9 +359,9 @@ def _learn(
             jnp.mean(jnp.square(mean - batch.teacher_action), axis=-1), batch.mask
         )
 
-    epoch = functools.partial(_sgd_epoch, agent, training_state.normalizer_params, batch)
-    carry = EpochCarry(training_state.params, training_state.opt_state, key)
-    carry, sgd_metrics = jax.lax.scan(epoch, carry, None, length=cfg.num_epochs)
+    params, opt_state, sgd_metrics = sgd.run_epochs(
+        agent, training_state.normalizer_params, batch, training_state.params, training_state.opt_state, key
+    )
 
     normalizer_params = training_state.normalizer_params
     if cfg.normalize_observations:
@@ -448,8 +372,8 @@ def _learn(
         metrics.update({names.amp_metric(k): v for k, v in prior_metrics.items()})
     env_steps = training_state.env_steps + float(cfg.num_envs * cfg.horizon)
     training_state = TrainingState(
-        params=carry.params,
-        opt_state=carry.opt_state,
+        params=params,
+        opt_state=opt_state,
         normalizer_params=normalizer_params,
         env_steps=env_steps,
         iteration=training_state.iteration + 1,
