@@ -85,6 +85,9 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
         assert float(in_training[f"eval/{key}"]) == pytest.approx(result[key], rel=1e-6), key
     # Every frame of each clip played (the plain env never resets).
     assert {row["clip"]: row["frames"] for row in result["per_clip"]} == {"turn": 25, "walk": 40}
+    # With failure-weighted sampling each clip also reports what training saw of it.
+    assert abs(sum(row["training_clip_weight"] for row in result["per_clip"]) - 1.0) < 1e-5
+    assert all(0.0 < row["training_failure_rate"] <= 1.0 for row in result["per_clip"])
     assert 0.0 <= result["success_rate"] <= 1.0
     for key in ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm"):
         assert np.isfinite(result[key]) and 0.0 < result[key] < 2000.0, (key, result[key])

@@ -181,7 +181,9 @@ def evaluate_expert(
     """Success rate and tracking errors (mm) of a trained expert on every clip of ``motions``.
 
     Errors: G-MPJPE (global, unaligned), MPJPE (root-relative), PA-MPJPE (per-frame
-    similarity alignment), acceleration error (mm/frame^2).
+    similarity alignment), acceleration error (mm/frame^2). A run trained with
+    failure-weighted clip sampling also reports, per clip of its own library, the failure
+    rate per step its training saw and the clip's sampling weight at the checkpoint.
     """
     config = expert_config.load_config(out)
     expert = build_expert(config, motions=motions)
@@ -195,6 +197,11 @@ def evaluate_expert(
     extras = jax.tree.map(np.asarray, play(training_state, expert.motion_lib).extras)
     play_s = time.perf_counter() - start
     per_clip = clip_results(expert, extras[SIM_BODY_POS], extras[REF_BODY_POS])
+    if expert.curriculum is not None and motions is None:  # what training saw of each clip
+        rates = np.asarray(expert.curriculum.rates(training_state.curriculum))
+        weights = np.asarray(expert.curriculum.weights(training_state.curriculum, expert.motion_lib.clip_weight))
+        for row, rate, weight in zip(per_clip, rates, weights, strict=True):
+            row["training_failure_rate"], row["training_clip_weight"] = float(rate), float(weight)
     summary = {
         "run_dir": str(out),
         "iteration": int(np.asarray(training_state.iteration)),
