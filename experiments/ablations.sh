@@ -11,14 +11,10 @@
 # eval vision puts them beside the student and both baselines on the test videos
 # (docs/results.md). Finished runs are skipped, interrupted ones resume.
 set -euo pipefail
-PHYSHMR=.venv/bin/physhmr
 STEPS=${1:-81920}
 ROOT=${ROOT:-runs/pretrained_cpu}
-ITERATIONS=$(( STEPS / (128 * 32) ))
-ITERATIONS=$(( ITERATIONS > 0 ? ITERATIONS : 1 ))
-for f in "$ROOT/expert/policy.npz" "$ROOT/videos/manifest.json" "$ROOT/student/config.json"; do
-  [ -f "$f" ] || { echo "error: $f missing: run bash experiments/pretrained.sh cpu first" >&2; exit 2; }
-done
+source "$(dirname "$0")/student_common.sh"  # PHYSHMR, ITERATIONS, require_pretrained
+require_pretrained "$ROOT"
 
 runs=("distilled=$ROOT/student")
 for ablation in no_rays no_features root_position; do

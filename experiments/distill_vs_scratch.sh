@@ -11,10 +11,8 @@
 # Environment overrides: TEACHER, VIDEOS, OUT (folder of the two runs), EVAL_EVERY, FIGURE.
 # Each run resumes from its last checkpoint when run again.
 set -euo pipefail
-PHYSHMR=.venv/bin/physhmr
 STEPS=${1:-163840}
-ITERATIONS=$(( STEPS / (128 * 32) ))
-ITERATIONS=$(( ITERATIONS > 0 ? ITERATIONS : 1 ))
+source "$(dirname "$0")/student_common.sh"  # PHYSHMR, ITERATIONS
 TEACHER=${TEACHER:-runs/pretrained_cpu/expert/policy.npz}
 VIDEOS=${VIDEOS:-runs/pretrained_cpu/videos}
 OUT=${OUT:-runs/student/distill_vs_scratch}

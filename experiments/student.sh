@@ -14,10 +14,8 @@
 # inside its run directory), VIDEOS, ENCODER, OUT, RESULTS, CAMERAS (per clip),
 # ENCODER_PRESET (tiny|cpu).
 set -euo pipefail
-PHYSHMR=.venv/bin/physhmr
 STEPS=${1:-2000000}
-ITERATIONS=$(( STEPS / (128 * 32) ))
-ITERATIONS=$(( ITERATIONS > 0 ? ITERATIONS : 1 ))
+source "$(dirname "$0")/student_common.sh"  # PHYSHMR, ITERATIONS
 TEACHER=${TEACHER:-runs/expert/teacher_procedural/policy.npz}
 MOTIONS=runs/motions/procedural
 VIDEOS=${VIDEOS:-runs/videos/procedural}
