@@ -371,7 +371,7 @@ def _learn(
         prior, prior_metrics = amp.learn(prior, transitions, jax.random.fold_in(key, 1), cfg)
         metrics.update({names.amp_metric(k): v for k, v in prior_metrics.items()})
     env_steps = training_state.env_steps + float(cfg.num_envs * cfg.horizon)
-    training_state = TrainingState(
+    training_state = training_state.replace(  # every other field (the curriculum's state) as it was
         params=params,
         opt_state=opt_state,
         normalizer_params=normalizer_params,
