@@ -116,6 +116,14 @@ def default_config() -> ml_collections.ConfigDict:
             # Reference state initialisation noise (PHC uses none).
             "init_dof_noise_rad": 0.0,
             "init_dof_vel_noise_rad_s": 0.0,
+            # Training only (envs/assist.py): a spring-damper wrench on the pelvis towards the
+            # reference pelvis, its level falling from 1 to 0 over this many env steps per
+            # seed (0 = no assist); gains at level 1.
+            "assist_decay_env_steps": 0,
+            "assist_pos_kp": 1000.0,
+            "assist_pos_kd": 100.0,
+            "assist_rot_kp": 100.0,
+            "assist_rot_kd": 10.0,
         }
     )
     config.lock()

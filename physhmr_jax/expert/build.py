@@ -17,7 +17,7 @@ import ml_collections
 
 from physhmr_jax.agents.curriculum import Curriculum
 from physhmr_jax.config_io import ConfigError
-from physhmr_jax.envs import clip_sampling, imitation, wrappers
+from physhmr_jax.envs import assist, clip_sampling, imitation, wrappers
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.humanoid.simulation import Humanoid, make_humanoid
 from physhmr_jax.humanoid.skeleton import Skeleton, mean_skeleton
@@ -76,13 +76,19 @@ def build_expert(config: ml_collections.ConfigDict, *, motions: str | Sequence[s
     clips = [on_skeleton(c, skeleton) for c in clips]
     humanoid = make_humanoid(skeleton, expert_config.humanoid_config(config))
     env = imitation.ImitationEnv(humanoid, expert_config.env_config(config))
-    training_env = wrappers.wrap_for_training(env, episode_length_steps=env.config.episode_length_steps)
     sampling = expert_config.clip_sampling_settings(config)
     kind = sampling["clip_sampling"]
     num_clips = len(clips) if motions is None or kind == "duration" else len(load(m.path))
     curriculum = clip_sampling.make_clip_sampling(
         kind, num_clips, decay=sampling["failure_decay"], floor=sampling["failure_floor"]
     )
+    root_assist = assist.make_root_assist(env.config.assist_decay_env_steps)
+    played = env
+    if root_assist is not None:
+        if curriculum is not None:
+            raise ConfigError("env.assist_decay_env_steps and motions.clip_sampling=failure cannot be combined yet")
+        curriculum, played = root_assist, assist.AssistedEnv(env, assist.AssistGains.from_env_config(env.config))
+    training_env = wrappers.wrap_for_training(played, episode_length_steps=env.config.episode_length_steps)
     motion_lib = build_motion_lib(clips)
     return Expert(humanoid, env, training_env, clips, motion_lib, expert_config.ppo_config(config), curriculum)
 

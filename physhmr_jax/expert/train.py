@@ -11,7 +11,7 @@ import numpy as np
 
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents import ppo, run_dir, runner
-from physhmr_jax.envs import imitation, wrappers
+from physhmr_jax.envs import assist, imitation, wrappers
 from physhmr_jax.envs.motion_prior import make_motion_prior
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert import evaluate as expert_evaluate
@@ -44,7 +44,7 @@ SUMMARY_METRICS = (
 def make_trainer(expert, mesh=None) -> runner.Trainer:
     """The driver around PPO on the expert's training env."""
     cfg = expert.ppo_config
-    prior = make_motion_prior(expert.env.dt, lambda motion_lib: motion_lib)  # used when ppo.amp_weight > 0
+    prior = make_motion_prior(expert.env.dt, assist.motion_lib_of)  # used when ppo.amp_weight > 0
     algorithm = ppo.make_algorithm(expert.training_env, cfg, motion_prior=prior, curriculum=expert.curriculum)
     return runner.Trainer(algorithm, num_seeds=cfg.num_seeds, mesh=mesh)
 
