@@ -388,6 +388,50 @@ BASELINE_ITERATIONS = 20  # the last 20 trained iterations are compared with the
 OPTIMISED = {"xla_backend_optimization_level": 2}
 
 
+def test_policy_average_is_the_decayed_mean_of_the_iterations_and_leaves_training_alone():
+    """With ``policy_average_decay`` d the kept average after iteration k is
+    d * average_{k-1} + (1 - d) * policy_k, starting at the initial policy; training itself
+    (every parameter) is bitwise the run without it; evaluations play the average."""
+    env, decay = ToyEnv(), 0.75
+    runs = {}
+    for d in (0.0, decay):
+        algorithm = ppo.make_algorithm(env, toy_config(num_seeds=1, policy_average_decay=d))
+        iteration = jax.jit(algorithm.iteration)
+        training_state = algorithm.init(jax.random.PRNGKey(0))
+        env_state = algorithm.reset(jax.random.PRNGKey(1), None)
+        policies = [training_state.params["policy"]]
+        for i in range(3):
+            training_state, env_state, _ = iteration(training_state, env_state, None, jax.random.PRNGKey(2 + i))
+            policies.append(training_state.params["policy"])
+        runs[d] = training_state, policies
+    plain, _ = runs[0.0]
+    averaged, policies = runs[decay]
+    assert plain.policy_average is None
+    chex.assert_trees_all_equal(averaged.params, plain.params)  # the average never feeds back
+    expected = policies[0]
+    for policy in policies[1:]:
+        expected = jax.tree.map(lambda a, p: decay * a + (1 - decay) * p, expected, policy)
+    chex.assert_trees_all_close(averaged.policy_average, expected, rtol=1e-6, atol=1e-7)
+    # The policy a state stands for: the average where kept, else the current weights.
+    chex.assert_trees_all_equal(ppo.policy_params(averaged).params["policy"], averaged.policy_average)
+    chex.assert_trees_all_equal(ppo.current_policy_params(averaged).params["policy"], averaged.params["policy"])
+    chex.assert_trees_all_equal(ppo.policy_params(plain).params["policy"], plain.params["policy"])
+    assert not np.allclose(jax.tree.leaves(averaged.policy_average)[-1], jax.tree.leaves(averaged.params["policy"])[-1])
+    # The random baseline zeroes the policy evaluations play, the average included.
+    zeroed = networks.zero_mean_policy(averaged)
+    chex.assert_trees_all_equal(zeroed.policy_average, zeroed.params["policy"])
+    # A run started from another's weights starts its average there.
+    trainer = runner.Trainer(ppo.make_algorithm(env, toy_config(num_seeds=2, policy_average_decay=decay)), num_seeds=2)
+    loop_state = trainer.init(jax.random.PRNGKey(3), None)
+    started = runner.start_every_seed_from(loop_state, averaged.params, averaged.normalizer_params)
+    for seed in range(2):
+        chex.assert_trees_all_equal(
+            runner.unreplicate_seed(started.training_state, seed).policy_average, averaged.params["policy"]
+        )
+    with pytest.raises(ValueError, match="policy_average_decay"):
+        ppo.make_algorithm(env, toy_config(policy_average_decay=1.0))
+
+
 def _pool(metrics_list):
     """Mean reward, termination rate and episode length over several rollouts."""
     episodes = sum(float(m[names.EPISODES]) for m in metrics_list)

@@ -48,11 +48,12 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     # env, networks, body and shapes).
     for clip in (synthetic_clip("walk", 40, 0.5), synthetic_clip("turn", 25, -1.0)):
         clip.save(motions / f"{clip.name}.npz")
-    # Failure-weighted clip sampling on: its state is part of every checkpoint that eval,
-    # export and a resume restore (the default, the library's weights, is every other run's).
+    # Failure-weighted clip sampling and a moving average of the policy on: their states are
+    # part of every checkpoint that eval, export and a resume restore (the defaults, the
+    # library's weights and no average, are every other run's); evaluations play the average.
     args = ["train", "expert", "--preset", "smoke", "--motions", str(motions), "--out", str(run),
             "--iterations", "3", "--checkpoint-every", "2", "--no-progress", "--set", "run.eval_every=2",
-            "--set", "motions.clip_sampling=failure"]  # fmt: skip
+            "--set", "motions.clip_sampling=failure", "--set", "ppo.policy_average_decay=0.5"]  # fmt: skip
     assert cli.main(args) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out)  # stdout is the JSON summary alone; the log goes to stderr
@@ -74,6 +75,9 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     header, *rows = [line.split(",") for line in lines]
     in_training = dict(zip(header, rows[1], strict=True))
     assert in_training["iteration"] == "2" and rows[0][header.index("eval/success_rate")] == ""
+    # The current weights are evaluated beside their average, under eval/current/.
+    assert 0.0 <= float(in_training["eval/current/success_rate"]) <= 1.0
+    assert np.isfinite(float(in_training["eval/current/g_mpjpe_mm"]))
     assert summary["eval_iteration"] == 2
 
     video = tmp_path / "eval.mp4"
@@ -109,16 +113,21 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     assert loaded_config.to_dict() == config
     expert = build_expert(expert_config.load_config(run))
     state = runner.unreplicate_seed(restore_training_state(run, expert), 0)
+    checkpoint_2_average = runner.unreplicate_seed(restore_training_state(run, expert, iteration=2), 0).policy_average
     # The curriculum counted every step of 3 rollouts of 8 envs x 8 steps, decayed by 0.9 per
     # iteration (a NaN-reset step would be left out: none at this size).
     np.testing.assert_allclose(float(state.curriculum.steps.sum()), 64 * (1 + 0.9 + 0.81), rtol=1e-5)
     assert 0.0 <= float(state.curriculum.failures.sum()) <= float(state.curriculum.steps.sum())
     host = lambda tree: jax.tree.map(np.asarray, tree)  # noqa: E731
-    chex.assert_trees_all_equal(host(params["policy"]), host(state.params["policy"]))
+    # The export is the average (0.5 x the last one + 0.5 x iteration 3's weights), not the current weights.
+    average = jax.tree.map(lambda a, p: 0.5 * a + 0.5 * p, checkpoint_2_average, state.params["policy"])
+    chex.assert_trees_all_close(host(state.policy_average), host(average), rtol=1e-6, atol=1e-7)
+    chex.assert_trees_all_equal(host(params["policy"]), host(state.policy_average))
     chex.assert_trees_all_equal(host(normalizer), host(state.normalizer_params))
     obs = np.random.default_rng(0).normal(size=(4, expert.env.observation_size)).astype(np.float32)
     np.testing.assert_allclose(networks.policy(params, normalizer, obs)[0],
-                               networks.policy(state.params, state.normalizer_params, obs)[0], rtol=1e-5, atol=1e-7)  # fmt: skip
+                               networks.policy({"policy": state.policy_average}, state.normalizer_params, obs)[0],
+                               rtol=1e-5, atol=1e-7)  # fmt: skip
 
     # A bad --set value is one line naming the key, the value and the expected type.
     bad = ["train", "expert", "--preset", "smoke", "--out", str(tmp_path / "bad"), "--set", "ppo.learning_rate=abc"]

@@ -43,6 +43,12 @@ EVAL_PREFIX = "eval/"
 EVAL_SUCCESS_RATE = EVAL_PREFIX + "success_rate"
 
 
+def current_policy_eval_metric(name: str) -> str:
+    """Where a run keeps a moving average of its policy (``ppo.policy_average_decay``), the
+    evaluation metric ``name`` (``eval/...``) of the current weights: ``eval/current/...``."""
+    return EVAL_PREFIX + "current/" + name.removeprefix(EVAL_PREFIX)
+
+
 # An environment's per-step metric that is 1 where its physics went non-finite and the
 # environment was reset (the training wrappers publish it; ``physhmr_jax.envs.wrappers``).
 NAN_RESET = "nan"

@@ -195,7 +195,10 @@ def zero_mean_policy(training_state):
         return jnp.zeros_like(leaf) if in_head else leaf
 
     policy = jax.tree_util.tree_map_with_path(zero_head, training_state.params["policy"])
-    return training_state.replace(params={**training_state.params, "policy": policy})
+    training_state = training_state.replace(params={**training_state.params, "policy": policy})
+    if getattr(training_state, "policy_average", None) is not None:  # the policy evaluations play
+        training_state = training_state.replace(policy_average=policy)
+    return training_state
 
 
 __all__ = [

@@ -118,6 +118,21 @@ class TrainingState:
     # the critic then learns standardised targets and its output is de-standardised for GAE.
     value_normalizer_params: Any = None
     curriculum: Any = None  # the start curriculum's state (agents/curriculum.py), else None
+    # The moving average of params["policy"] with ppo.policy_average_decay > 0, else None.
+    policy_average: Any = None
+
+
+def policy_params(training_state: TrainingState) -> acting.PolicyParams:
+    """The policy a training state stands for: what evaluations play, exports write and a
+    distillation teacher acts with. The weights' moving average where the run keeps one
+    (``ppo.policy_average_decay``), else the current weights; the current observation statistics."""
+    policy = training_state.params["policy"] if training_state.policy_average is None else training_state.policy_average
+    return acting.PolicyParams({"policy": policy}, training_state.normalizer_params)
+
+
+def current_policy_params(training_state: TrainingState) -> acting.PolicyParams:
+    """The policy training acts with (its current weights), average or not."""
+    return acting.PolicyParams({"policy": training_state.params["policy"]}, training_state.normalizer_params)
 
 
 class Algorithm(NamedTuple):
@@ -217,6 +232,7 @@ def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
         prior=prior,
         value_normalizer_params=init_normalizer(1) if agent.config.normalize_values else None,
         curriculum=None if agent.curriculum is None else agent.curriculum.init(),
+        policy_average=params["policy"] if agent.config.policy_average_decay > 0 else None,
     )
 
 
@@ -370,9 +386,14 @@ def _learn(
     if agent.prior is not None:  # fold_in: a key apart from the epochs' splits of ``key``
         prior, prior_metrics = amp.learn(prior, transitions, jax.random.fold_in(key, 1), cfg)
         metrics.update({names.amp_metric(k): v for k, v in prior_metrics.items()})
+    policy_average = training_state.policy_average
+    if policy_average is not None:
+        decay = cfg.policy_average_decay
+        policy_average = jax.tree.map(lambda a, p: decay * a + (1.0 - decay) * p, policy_average, params["policy"])
     env_steps = training_state.env_steps + float(cfg.num_envs * cfg.horizon)
     training_state = training_state.replace(  # every other field (the curriculum's state) as it was
         params=params,
+        policy_average=policy_average,
         opt_state=opt_state,
         normalizer_params=normalizer_params,
         env_steps=env_steps,
@@ -473,6 +494,7 @@ __all__ = [
     "default_config",
     "get_config",
     "adapt_learning_rate",
+    "current_policy_params",
     "init_training_state",
     "learning_rate",
     "learning_mask",
@@ -480,6 +502,7 @@ __all__ = [
     "make_networks",
     "make_optimizer",
     "num_minibatches",
+    "policy_params",
     "scheduled_learning_rate",
     "scheduled_log_std",
     "set_learning_rate",

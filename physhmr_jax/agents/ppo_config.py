@@ -72,6 +72,12 @@ def default_config() -> ml_collections.ConfigDict:
             "amp_grad_penalty": 5.0,
             "amp_weight_decay": 1e-4,
             "amp_reward_scale": 2.0,
+            # A moving average of the policy's weights, kept beside them (0 = none): after each
+            # iteration average <- d * average + (1 - d) * policy. When kept, it is the policy
+            # that evaluations play and exports write (``ppo.policy_params``); training acts
+            # with the current one. Not PHC's: neighbouring checkpoints track different clips
+            # (docs/expert.md, averaged weights).
+            "policy_average_decay": 0.0,
             "normalize_advantages": True,
             # Observation normalisation (running mean / std, normalised values clipped).
             "normalize_observations": True,

@@ -179,10 +179,15 @@ def start_every_seed_from(loop_state: LoopState, params: Any, normalizer_params:
     def put(old: Array, new: Any) -> Array:
         return jax.device_put(jnp.broadcast_to(jnp.asarray(new, old.dtype), old.shape), old.sharding)
 
-    training_state = loop_state.training_state.replace(
-        params=jax.tree.map(put, loop_state.training_state.params, params),
-        normalizer_params=jax.tree.map(put, loop_state.training_state.normalizer_params, normalizer_params),
+    state = loop_state.training_state
+    training_state = state.replace(
+        params=jax.tree.map(put, state.params, params),
+        normalizer_params=jax.tree.map(put, state.normalizer_params, normalizer_params),
     )
+    if getattr(state, "policy_average", None) is not None:  # the average starts at the given policy
+        training_state = training_state.replace(
+            policy_average=jax.tree.map(put, state.policy_average, params["policy"])
+        )
     return loop_state.replace(training_state=training_state)
 
 

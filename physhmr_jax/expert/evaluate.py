@@ -125,9 +125,11 @@ def record_tracking(motion_lib) -> acting.Recorder:
     return record
 
 
-def mean_action_policy(networks, training_state: ppo.TrainingState | acting.PolicyParams) -> acting.Policy:
-    """A trained policy's mean action (what every evaluation plays)."""
-    return acting.make_policy(networks, training_state.params, training_state.normalizer_params, deterministic=True)
+def mean_action_policy(networks, state: ppo.TrainingState | acting.PolicyParams) -> acting.Policy:
+    """A trained policy's mean action (what every evaluation plays): of a training state, the
+    policy it stands for (``ppo.policy_params``: the weights' average where kept)."""
+    policy = state if isinstance(state, acting.PolicyParams) else ppo.policy_params(state)
+    return acting.make_policy(networks, policy.params, policy.normalizer_params, deterministic=True)
 
 
 def _make_play_clips(expert: Expert, num_steps: int):
@@ -143,7 +145,8 @@ def _make_play_clips(expert: Expert, num_steps: int):
     def play(state: ppo.TrainingState | acting.PolicyParams, lib) -> acting.Transition:
         # The program sees the policy alone, so a training state (whatever else it carries:
         # critic, curriculum, discriminator) and an exported policy share one compile.
-        return jitted(acting.PolicyParams({"policy": state.params["policy"]}, state.normalizer_params), lib)
+        policy = state if isinstance(state, acting.PolicyParams) else ppo.policy_params(state)
+        return jitted(policy, lib)
 
     return play
 

@@ -41,7 +41,8 @@ def save_policy(path: str | Path, config, state: ppo.TrainingState, *, seed_inde
     """Write one seed's ``state`` (policy and normaliser) with its expert ``config`` to ``path``."""
     meta = {"config": config.to_dict(), "iteration": int(state.iteration), "env_steps": int(state.env_steps),
             "seed_index": seed_index, "run_dir": run_dir}  # fmt: skip
-    trees = {_POLICY: state.params["policy"], _NORMALIZER: state.normalizer_params}
+    policy = ppo.policy_params(state)  # the weights' average where the run keeps one
+    trees = {_POLICY: policy.params["policy"], _NORMALIZER: policy.normalizer_params}
     return {**policy_file.write(path, KIND, trees, meta), "iteration": meta["iteration"]}
 
 

@@ -59,17 +59,28 @@ def make_evaluator(expert: Expert):
     keys = {names.EVAL_SUCCESS_RATE: "success_rate", EVAL_G_MPJPE: "g_mpjpe_mm", EVAL_MPJPE: "mpjpe_mm",
             EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
 
-    def evaluate(training_state) -> dict[str, np.ndarray]:
+    def summaries(policies) -> list[dict]:
         rows = []
-        for seed in range(int(training_state.iteration.shape[0])):
-            extras = play(expert_evaluate.seed_state(training_state, seed), expert.motion_lib).extras
+        for policy in policies:
+            extras = play(policy, expert.motion_lib).extras
             per_clip = expert_evaluate.clip_results(
                 expert,
                 np.asarray(extras[expert_evaluate.SIM_BODY_POS]),
                 np.asarray(extras[expert_evaluate.REF_BODY_POS]),
             )
             rows.append(expert_evaluate.summarize_clips(per_clip))
-        return {name: np.array([np.nan if r[key] is None else r[key] for r in rows]) for name, key in keys.items()}
+        return rows
+
+    def columns(rows, rename=lambda name: name) -> dict[str, np.ndarray]:
+        return {rename(n): np.array([np.nan if r[key] is None else r[key] for r in rows]) for n, key in keys.items()}
+
+    def evaluate(training_state) -> dict[str, np.ndarray]:
+        states = [expert_evaluate.seed_state(training_state, s) for s in range(int(training_state.iteration.shape[0]))]
+        metrics = columns(summaries([ppo.policy_params(s) for s in states]))
+        if training_state.policy_average is not None:  # the current weights too, beside their average
+            current = summaries([ppo.current_policy_params(s) for s in states])
+            metrics.update(columns(current, names.current_policy_eval_metric))
+        return metrics
 
     return evaluate
 

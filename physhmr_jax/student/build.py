@@ -67,7 +67,7 @@ def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
     sizes, cfg = policy_sizes(config), expert_config.ppo_config(config)
     state = runner.unreplicate_seed(restore_seeds(path, sizes, cfg), seed_index)
     networks = ppo.make_networks(sizes, cfg)
-    return Teacher(networks, PolicyParams({"policy": state.params["policy"]}, state.normalizer_params), config)
+    return Teacher(networks, ppo.policy_params(state), config)
 
 
 def teacher_config(path: str | Path) -> ml_collections.ConfigDict:

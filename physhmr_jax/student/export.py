@@ -81,7 +81,7 @@ def load_student_policy(run: str | Path, *, seed_index: int = 0, iteration: int 
         raise config_io.ConfigError(f"--seed-index {seed_index} out of range: {path} trained {seeds} seed(s)")
     state = seed_state(states, seed_index)
     return StudentPolicy(
-        config, teacher_config, PolicyParams({"policy": state.params["policy"]}, state.normalizer_params),
+        config, teacher_config, ppo.policy_params(state),
         feature_size, int(state.iteration), int(state.env_steps), str(path),
     )  # fmt: skip
 

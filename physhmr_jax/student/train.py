@@ -13,7 +13,7 @@ import ml_collections
 import numpy as np
 
 from physhmr_jax.agents import metric_names as names
-from physhmr_jax.agents import run_dir, runner
+from physhmr_jax.agents import ppo, run_dir, runner
 from physhmr_jax.envs import imitation, vision, wrappers
 from physhmr_jax.expert.train import EVAL_G_MPJPE
 from physhmr_jax.student import config as student_config
@@ -69,8 +69,11 @@ def train_student(
         states = restore_seeds(config.init.path, student.training_env, init_cfg)
         init = seed_state(states, config.init.seed_index)
         log(f"[train student] starting from {config.init.path} (iteration {int(init.iteration)})")
+        policy = ppo.policy_params(init)  # the policy the init run stands for (its average where kept)
         start_from = functools.partial(
-            runner.start_every_seed_from, params=init.params, normalizer_params=init.normalizer_params
+            runner.start_every_seed_from,
+            params={**init.params, "policy": policy.params["policy"]},
+            normalizer_params=policy.normalizer_params,
         )
     trainer = runner.Trainer(make_algorithm(student), num_seeds=cfg.num_seeds, mesh=mesh)
     log(
