@@ -7,7 +7,8 @@ assistant — a spring-damper force on the pelvis — whose strength a curriculu
 zero; Yuan and Kitani's residual force control keeps such a force for good. Here it is the
 first kind: a training-only wrench on the pelvis, scaled by a level that falls linearly
 from 1 to 0 over ``env.assist_decay_env_steps`` env steps per seed; evaluation and every
-exported policy play the plain env, without it.
+exported policy play the plain env, without it. Measured against the recipe at equal env
+steps (``docs/expert.md``): not a lever at 246–307k env steps per seed; off by default.
 
 The wrench (world frame, at the pelvis's centre of mass, held over the control step's
 physics substeps) pulls the simulated pelvis to the reference pelvis of the step's target
