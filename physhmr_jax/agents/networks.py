@@ -196,9 +196,9 @@ def zero_mean_policy(training_state):
 
     policy = jax.tree_util.tree_map_with_path(zero_head, training_state.params["policy"])
     training_state = training_state.replace(params={**training_state.params, "policy": policy})
-    if getattr(training_state, "policy_average", None) is not None:  # the policy evaluations play
-        training_state = training_state.replace(policy_average=policy)
-    return training_state
+    from physhmr_jax.agents import policy_average  # it imports acting, which imports this module
+
+    return policy_average.restart(training_state, policy)  # the policy evaluations play, where kept
 
 
 __all__ = [

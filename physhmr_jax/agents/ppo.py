@@ -73,11 +73,12 @@ from brax.training.acme import running_statistics
 from flax import struct
 from jax import Array
 
-from physhmr_jax.agents import acting, amp, losses, sgd
+from physhmr_jax.agents import acting, amp, losses, policy_average, sgd
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents.curriculum import Curriculum
 from physhmr_jax.agents.networks import Params, PPONetworks, init_normalizer, zero_mean_policy
 from physhmr_jax.agents.networks import make_ppo_networks as _make_ppo_networks
+from physhmr_jax.agents.policy_average import current_policy_params, policy_params  # re-exported
 from physhmr_jax.agents.ppo_config import (  # the settings, re-exported: ppo.get_config(...)
     PHC_HIDDEN,
     PRESETS,
@@ -118,21 +119,9 @@ class TrainingState:
     # the critic then learns standardised targets and its output is de-standardised for GAE.
     value_normalizer_params: Any = None
     curriculum: Any = None  # the start curriculum's state (agents/curriculum.py), else None
-    # The moving average of params["policy"] with ppo.policy_average_decay > 0, else None.
+    # The moving average of params["policy"] with ppo.policy_average_decay > 0, else None
+    # (agents/policy_average.py: policy_params(state) is the policy a state stands for).
     policy_average: Any = None
-
-
-def policy_params(training_state: TrainingState) -> acting.PolicyParams:
-    """The policy a training state stands for: what evaluations play, exports write and a
-    distillation teacher acts with. The weights' moving average where the run keeps one
-    (``ppo.policy_average_decay``), else the current weights; the current observation statistics."""
-    policy = training_state.params["policy"] if training_state.policy_average is None else training_state.policy_average
-    return acting.PolicyParams({"policy": policy}, training_state.normalizer_params)
-
-
-def current_policy_params(training_state: TrainingState) -> acting.PolicyParams:
-    """The policy training acts with (its current weights), average or not."""
-    return acting.PolicyParams({"policy": training_state.params["policy"]}, training_state.normalizer_params)
 
 
 class Algorithm(NamedTuple):
@@ -232,7 +221,7 @@ def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
         prior=prior,
         value_normalizer_params=init_normalizer(1) if agent.config.normalize_values else None,
         curriculum=None if agent.curriculum is None else agent.curriculum.init(),
-        policy_average=params["policy"] if agent.config.policy_average_decay > 0 else None,
+        policy_average=policy_average.init(params["policy"], agent.config.policy_average_decay),
     )
 
 
@@ -386,14 +375,11 @@ def _learn(
     if agent.prior is not None:  # fold_in: a key apart from the epochs' splits of ``key``
         prior, prior_metrics = amp.learn(prior, transitions, jax.random.fold_in(key, 1), cfg)
         metrics.update({names.amp_metric(k): v for k, v in prior_metrics.items()})
-    policy_average = training_state.policy_average
-    if policy_average is not None:
-        decay = cfg.policy_average_decay
-        policy_average = jax.tree.map(lambda a, p: decay * a + (1.0 - decay) * p, policy_average, params["policy"])
+    average = policy_average.update(training_state.policy_average, params["policy"], cfg.policy_average_decay)
     env_steps = training_state.env_steps + float(cfg.num_envs * cfg.horizon)
     training_state = training_state.replace(  # every other field (the curriculum's state) as it was
         params=params,
-        policy_average=policy_average,
+        policy_average=average,
         opt_state=opt_state,
         normalizer_params=normalizer_params,
         env_steps=env_steps,

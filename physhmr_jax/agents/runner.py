@@ -43,7 +43,7 @@ from jax import Array
 from jax.sharding import Mesh
 
 from physhmr_jax.agents import metric_names as names
-from physhmr_jax.agents import sharding
+from physhmr_jax.agents import policy_average, sharding
 from physhmr_jax.agents.ppo import Algorithm
 from physhmr_jax.agents.run_dir import Checkpoints, MetricsLog, RunDirError, metric_rows
 
@@ -185,8 +185,8 @@ def start_every_seed_from(loop_state: LoopState, params: Any, normalizer_params:
         normalizer_params=jax.tree.map(put, state.normalizer_params, normalizer_params),
     )
     if getattr(state, "policy_average", None) is not None:  # the average starts at the given policy
-        training_state = training_state.replace(
-            policy_average=jax.tree.map(put, state.policy_average, params["policy"])
+        training_state = policy_average.restart(
+            training_state, jax.tree.map(put, state.policy_average, params["policy"])
         )
     return loop_state.replace(training_state=training_state)
 
