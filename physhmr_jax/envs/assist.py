@@ -37,7 +37,7 @@ from flax import struct
 
 from physhmr_jax.agents import acting
 from physhmr_jax.config_io import ConfigError
-from physhmr_jax.envs import imitation
+from physhmr_jax.envs import imitation, wrappers
 from physhmr_jax.geometry import rotations as rot
 from physhmr_jax.motion.library import MotionLib
 
@@ -82,20 +82,12 @@ def motion_lib_of(env_data) -> MotionLib:
     return env_data.motion_lib if isinstance(env_data, AssistedData) else env_data
 
 
-class AssistedEnv:
+class AssistedEnv(wrappers.EnvWrapper):
     """:class:`~physhmr_jax.envs.imitation.ImitationEnv` with the pelvis wrench of the data's level."""
 
     def __init__(self, env: imitation.ImitationEnv, gains: AssistGains):
-        self.env = env
+        super().__init__(env)
         self.gains = gains
-
-    @property
-    def observation_size(self) -> int:
-        return self.env.observation_size
-
-    @property
-    def action_size(self) -> int:
-        return self.env.action_size
 
     @staticmethod
     def _split(env_data) -> tuple[MotionLib, jax.Array | None]:

@@ -72,12 +72,11 @@ class EpisodeState:
     metrics: dict[str, Array]  # the env's metrics of this step, and NAN
 
 
-class TrainingEnv:
-    """``env`` with episodes (see the module docstring); pure, single-environment functions."""
+class EnvWrapper:
+    """An env around ``env``, with its observation and action sizes."""
 
-    def __init__(self, env: PlainEnv, *, episode_length_steps: int):
+    def __init__(self, env: PlainEnv):
         self.env = env
-        self.episode_length_steps = episode_length_steps
 
     @property
     def observation_size(self) -> int:
@@ -86,6 +85,14 @@ class TrainingEnv:
     @property
     def action_size(self) -> int:
         return self.env.action_size
+
+
+class TrainingEnv(EnvWrapper):
+    """``env`` with episodes (see the module docstring); pure, single-environment functions."""
+
+    def __init__(self, env: PlainEnv, *, episode_length_steps: int):
+        super().__init__(env)
+        self.episode_length_steps = episode_length_steps
 
     def start(self, inner: Any) -> EpisodeState:
         """Begin an episode at the plain env's state ``inner`` (e.g. from ``reset_to``)."""
@@ -154,4 +161,4 @@ def wrap_for_training(env: PlainEnv, *, episode_length_steps: int) -> TrainingEn
     return TrainingEnv(env, episode_length_steps=episode_length_steps)
 
 
-__all__ = ["NAN", "EpisodeState", "PlainEnv", "TrainingEnv", "wrap_for_training"]
+__all__ = ["NAN", "EnvWrapper", "EpisodeState", "PlainEnv", "TrainingEnv", "wrap_for_training"]
