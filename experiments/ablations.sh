@@ -13,25 +13,13 @@
 set -euo pipefail
 STEPS=${1:-81920}
 ROOT=${ROOT:-runs/pretrained_cpu}
-source "$(dirname "$0")/student_common.sh"  # PHYSHMR, ITERATIONS, require_pretrained
+source "$(dirname "$0")/student_common.sh"  # PHYSHMR, ITERATIONS, require_pretrained, train_arm, results_table
 require_pretrained "$ROOT"
 
 runs=("distilled=$ROOT/student")
 for ablation in no_rays no_features root_position; do
-  OUT=$ROOT/ablation_$ablation
-  runs+=("$ablation=$OUT")
-  if [ -d "$OUT/checkpoints/$ITERATIONS" ]; then
-    echo "done before: $OUT"; continue
-  fi
-  if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(); fi
-  echo "== $ablation: $ITERATIONS iterations, 2 seeds x 128 envs -> $OUT"
-  /usr/bin/time -f "$ablation: %e s wall" $PHYSHMR train student --teacher "$ROOT/expert/policy.npz" \
-    --data "$ROOT/videos" --stage distill --preset cpu --seeds 2 --num-envs 128 --iterations "$ITERATIONS" \
-    --checkpoint-every 10 --set run.eval_every=10 --set env.ablation="$ablation" --no-progress \
-    --out "$OUT" "${resume[@]}"
+  runs+=("$ablation=$ROOT/ablation_$ablation")
+  train_arm "$ablation" "$ROOT/ablation_$ablation" -- --stage distill --checkpoint-every 10 \
+    --set run.eval_every=10 --set env.ablation="$ablation"
 done
-mkdir -p "$ROOT/results_ablations"
-$PHYSHMR eval vision --data "$ROOT/videos" --split test --runs "${runs[@]}" --tracker "$ROOT/expert/policy.npz" \
-  --out "$ROOT/results_ablations" --markdown "$ROOT/results_ablations/table.md" --json \
-  > "$ROOT/results_ablations/results_stdout.json"
-cat "$ROOT/results_ablations/table.md"
+results_table ablations "${runs[@]}"

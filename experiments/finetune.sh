@@ -15,26 +15,14 @@
 set -euo pipefail
 STEPS=${1:-40960}
 ROOT=${ROOT:-runs/pretrained_cpu}
-source "$(dirname "$0")/student_common.sh"  # PHYSHMR, ITERATIONS, require_pretrained
+source "$(dirname "$0")/student_common.sh"  # PHYSHMR, ITERATIONS, require_pretrained, train_arm, results_table
 require_pretrained "$ROOT"
 
 runs=("distilled=$ROOT/student")
 for arm in finetune finetune_amp; do
-  OUT=$ROOT/student_$arm
-  runs+=("$arm=$OUT")
-  if [ -d "$OUT/checkpoints/$ITERATIONS" ]; then
-    echo "done before: $OUT"; continue
-  fi
-  if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(--init "$ROOT/student"); fi
+  runs+=("$arm=$ROOT/student_$arm")
   extra=(); [ "$arm" = finetune_amp ] && extra=(--set ppo.amp_weight=0.5)
-  echo "== $arm: $ITERATIONS iterations, 2 seeds x 128 envs -> $OUT"
-  /usr/bin/time -f "$arm: %e s wall" $PHYSHMR train student --teacher "$ROOT/expert/policy.npz" \
-    --data "$ROOT/videos" --stage finetune --preset cpu --seeds 2 --num-envs 128 --iterations "$ITERATIONS" \
-    --checkpoint-every 5 --set run.eval_every=5 --set ppo.learning_rate=3e-5 --no-progress \
-    --out "$OUT" "${resume[@]}" "${extra[@]}"
+  train_arm "$arm" "$ROOT/student_$arm" --init "$ROOT/student" -- --stage finetune --checkpoint-every 5 \
+    --set run.eval_every=5 --set ppo.learning_rate=3e-5 "${extra[@]}"
 done
-mkdir -p "$ROOT/results_finetune"
-$PHYSHMR eval vision --data "$ROOT/videos" --split test --runs "${runs[@]}" --tracker "$ROOT/expert/policy.npz" \
-  --out "$ROOT/results_finetune" --markdown "$ROOT/results_finetune/table.md" --json \
-  > "$ROOT/results_finetune/results_stdout.json"
-cat "$ROOT/results_finetune/table.md"
+results_table finetune "${runs[@]}"
