@@ -46,9 +46,14 @@ def policy_params(training_state: Any) -> acting.PolicyParams:
     return acting.PolicyParams({"policy": policy}, training_state.normalizer_params)
 
 
+def as_policy_params(state: Any) -> acting.PolicyParams:
+    """``state`` if it already is a policy (``acting.PolicyParams``), else :func:`policy_params` of it."""
+    return state if isinstance(state, acting.PolicyParams) else policy_params(state)
+
+
 def current_policy_params(training_state: Any) -> acting.PolicyParams:
     """The policy training acts with (its current weights), average or not."""
     return acting.PolicyParams({"policy": training_state.params["policy"]}, training_state.normalizer_params)
 
 
-__all__ = ["current_policy_params", "init", "policy_params", "restart", "update"]
+__all__ = ["as_policy_params", "current_policy_params", "init", "policy_params", "restart", "update"]

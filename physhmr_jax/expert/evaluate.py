@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from physhmr_jax.agents import acting, ppo, run_dir, sharding
+from physhmr_jax.agents import acting, policy_average, ppo, run_dir, sharding
 from physhmr_jax.config_io import ConfigError
 from physhmr_jax.envs import imitation, motion_prior
 from physhmr_jax.eval import protocols
@@ -128,7 +128,7 @@ def record_tracking(motion_lib) -> acting.Recorder:
 def mean_action_policy(networks, state: ppo.TrainingState | acting.PolicyParams) -> acting.Policy:
     """A trained policy's mean action (what every evaluation plays): of a training state, the
     policy it stands for (``ppo.policy_params``: the weights' average where kept)."""
-    policy = state if isinstance(state, acting.PolicyParams) else ppo.policy_params(state)
+    policy = policy_average.as_policy_params(state)
     return acting.make_policy(networks, policy.params, policy.normalizer_params, deterministic=True)
 
 
@@ -145,8 +145,7 @@ def _make_play_clips(expert: Expert, num_steps: int):
     def play(state: ppo.TrainingState | acting.PolicyParams, lib) -> acting.Transition:
         # The program sees the policy alone, so a training state (whatever else it carries:
         # critic, curriculum, discriminator) and an exported policy share one compile.
-        policy = state if isinstance(state, acting.PolicyParams) else ppo.policy_params(state)
-        return jitted(policy, lib)
+        return jitted(policy_average.as_policy_params(state), lib)
 
     return play
 
