@@ -10,6 +10,9 @@
 #
 # Everything goes under runs/pretrained_SCALE/. Run again after an interruption: finished
 # stages are skipped, training stages resume from their last checkpoint.
+#
+#   PER_TYPE=6 bash experiments/pretrained.sh cpu   # 6 procedural clips per motion type instead
+#       of 2 (48 clips, 144 videos), under runs/pretrained_cpu_pt6/ (docs/student.md)
 set -euo pipefail
 SCALE=${1:?usage: pretrained.sh toy|cpu [--install]}
 INSTALL=${2:-}
@@ -18,7 +21,12 @@ case "$SCALE" in
   cpu) TEACHER_STEPS=61440 STUDENT_STEPS=81920 CAMERAS=3 ENCODER_PRESET=cpu ;;
   *) echo "usage: $0 toy|cpu [--install]" >&2; exit 2 ;;
 esac
-ROOT=runs/pretrained_$SCALE
+PER_TYPE=${PER_TYPE:-2}
+export PER_TYPE  # teacher.sh and student.sh read it
+if [ "$PER_TYPE" = 2 ]; then ROOT=runs/pretrained_$SCALE; else ROOT=runs/pretrained_${SCALE}_pt$PER_TYPE; fi
+if [ "$PER_TYPE" != 2 ] && [ "$INSTALL" = "--install" ]; then
+  echo "error: --install ships the 2-clips-per-type networks only (PER_TYPE=$PER_TYPE)" >&2; exit 2
+fi
 PHYSHMR=.venv/bin/physhmr
 stage() { echo; echo "=== [pretrained $SCALE] $* ($(date +%H:%M:%S))"; }
 

@@ -12,12 +12,14 @@
 # after an interruption (training steps resume from their last checkpoint).
 # Environment overrides (experiments/pretrained.sh uses them): TEACHER (an exported expert
 # inside its run directory), VIDEOS, ENCODER, OUT, RESULTS, CAMERAS (per clip),
-# ENCODER_PRESET (tiny|cpu).
+# ENCODER_PRESET (tiny|cpu), PER_TYPE (procedural clips per motion type, 2; the teacher's
+# motions.procedural_per_type must be the same: `PER_TYPE=N experiments/teacher.sh procedural`).
 set -euo pipefail
 STEPS=${1:-2000000}
 source "$(dirname "$0")/student_common.sh"  # PHYSHMR, ITERATIONS
 TEACHER=${TEACHER:-runs/expert/teacher_procedural/policy.npz}
-MOTIONS=runs/motions/procedural
+PER_TYPE=${PER_TYPE:-2}
+if [ "$PER_TYPE" = 2 ]; then MOTIONS=runs/motions/procedural; else MOTIONS=runs/motions/procedural_pt$PER_TYPE; fi
 VIDEOS=${VIDEOS:-runs/videos/procedural}
 ENCODER=${ENCODER:-runs/encoder/procedural}
 OUT=${OUT:-runs/student/procedural_distill}
@@ -26,8 +28,8 @@ CAMERAS=${CAMERAS:-3}
 ENCODER_PRESET=${ENCODER_PRESET:-cpu}
 [ -f "$TEACHER" ] || { echo "error: $TEACHER missing: run experiments/teacher.sh procedural first" >&2; exit 2; }
 
-# The teacher's motions (expert motions.path "procedural": 2 clips per type, seed 0) as files.
-[ -d "$MOTIONS" ] || $PHYSHMR motion procedural --out "$MOTIONS" --per-type 2 --seed 0
+# The teacher's motions (expert motions.path "procedural": PER_TYPE clips per type, seed 0) as files.
+[ -d "$MOTIONS" ] || $PHYSHMR motion procedural --out "$MOTIONS" --per-type "$PER_TYPE" --seed 0
 # 3 random cameras per clip, split by clip into train/ and test/.
 [ -f "$VIDEOS/manifest.json" ] || $PHYSHMR video synth --motions "$MOTIONS" --out "$VIDEOS" --cameras "$CAMERAS" --seed 0
 # The encoder sees the train split only; then features for every shard.
@@ -43,7 +45,7 @@ for s in 0 1; do
   $PHYSHMR eval student --run "$OUT" --split test --seed-index "$s" --json > "$OUT/eval_test_seed$s.json"
 done
 # The teacher on the same test motions (it reads the true reference; the student only the video).
-python3 - "$VIDEOS/manifest.json" "$MOTIONS" runs/motions/procedural_test <<'PY'
+python3 - "$VIDEOS/manifest.json" "$MOTIONS" "${MOTIONS}_test" <<'PY'
 import json, pathlib, shutil, sys
 manifest, motions, out = json.load(open(sys.argv[1])), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
 out.mkdir(parents=True, exist_ok=True)
@@ -51,7 +53,10 @@ for clip, split in manifest["split"].items():
     if split == "test":
         shutil.copy(motions / f"{clip}.npz", out / f"{clip}.npz")
 PY
-$PHYSHMR eval expert --run "$(dirname "$TEACHER")" --motions runs/motions/procedural_test --json \
+# The seed the teacher file was exported from (teacher.sh exports the better one).
+teacher_seed=$(${PYTHON:-.venv/bin/python} -c \
+  "import sys; from physhmr_jax.expert.export import policy_meta; print(policy_meta(sys.argv[1])['seed_index'])" "$TEACHER")
+$PHYSHMR eval expert --run "$(dirname "$TEACHER")" --seed-index "$teacher_seed" --motions "${MOTIONS}_test" --json \
   > "$OUT/teacher_eval_test.json"
 # The results table on the test videos (docs/results.md): the kinematic baseline, the
 # two-stage baseline (the estimate retargeted and tracked by the teacher) and the student.

@@ -4,6 +4,7 @@
 # `bash experiments/gpu_run.sh --prepare-cmu` first).
 #
 #   bash experiments/teacher.sh procedural [ENV_STEPS_PER_SEED]   # 8 types x 2 clips, default 1M
+#   PER_TYPE=6 bash experiments/teacher.sh procedural ...            # 8 types x 6 clips (the first 2 the same)
 #   bash experiments/teacher.sh cmu [ENV_STEPS_PER_SEED]          # CMU minus 49_06/49_08, default 1M
 #
 # 2 seeds x 128 envs on the `cpu` preset with the best variant measured on the CMU walks
@@ -19,7 +20,7 @@ STEPS=${2:-1000000}
 ITERATIONS=$(( STEPS / (128 * 16) ))
 source "$(dirname "$0")/teacher_recipe.sh"  # recipe=(...)
 case "$SET" in
-  procedural) MOTIONS=procedural ;;
+  procedural) MOTIONS=procedural; recipe+=(--set motions.procedural_per_type="${PER_TYPE:-2}") ;;
   cmu) MOTIONS=runs/motions/cmu_no_cartwheels ;;
   *) echo "usage: $0 procedural|cmu [ENV_STEPS_PER_SEED]" >&2; exit 2 ;;
 esac
