@@ -92,3 +92,22 @@ def test_behaviour_cloning_ignores_the_reward_and_mixed_mode_does_not():
 def test_kin_weight_needs_a_teacher():
     with pytest.raises(ValueError, match="kin_weight"):
         ppo.make_algorithm(ToyEnv(), toy_config(kin_weight=0.1))
+
+
+def test_policy_coef_zero_trains_the_critic_alone():
+    """A critic warm-up (ppo.policy_coef = 0, the fine-tuning stage's settings otherwise): the
+    policy's weights stay bitwise the ones it started from while the critic's move; with the
+    default 1 both move. A negative weight is one line naming the key."""
+    env = ToyEnv()
+    frozen = toy_config(num_seeds=1, kin_weight=0.1, policy_coef=0.0)
+    start = ppo.make_algorithm(env, frozen, teacher=_expert).init(jax.random.PRNGKey(0))
+    end, history = _run(env, frozen, _expert, 3)
+    chex.assert_trees_all_equal(end.params["policy"], start.params["policy"])
+    moved = jax.tree.map(lambda x, y: float(jnp.abs(x - y).max()), end.params["value"], start.params["value"])
+    assert max(jax.tree.leaves(moved)) > 1e-3
+    assert history[-1][names.sgd_metric("value_loss")] < history[0][names.sgd_metric("value_loss")]
+    both, _ = _run(env, toy_config(num_seeds=1, kin_weight=0.1), _expert, 3)
+    moved = jax.tree.map(lambda x, y: float(jnp.abs(x - y).max()), both.params["policy"], start.params["policy"])
+    assert max(jax.tree.leaves(moved)) > 1e-3
+    with pytest.raises(ValueError, match="ppo.policy_coef"):
+        ppo.make_algorithm(env, toy_config(policy_coef=-1.0), teacher=_expert)

@@ -118,6 +118,7 @@ def ppo_loss(
     value_clip_eps: float = 0.0,
     normalize_advantages: bool = True,
     kin_weight: float = 0.0,
+    policy_coef: float = 1.0,
 ) -> tuple[Array, dict[str, Array]]:
     """PPO-clip loss of one minibatch.
 
@@ -135,10 +136,14 @@ def ppo_loss(
       normalize_advantages: standardise advantages over the minibatch's masked entries.
       kin_weight: weight of the distillation MSE (needs ``batch.teacher_action``); above
         :data:`BC_ONLY_KIN_WEIGHT`, behaviour cloning only (module docstring).
+      policy_coef: weight of every policy term (policy, entropy, bounds and, outside
+        behaviour-cloning mode, the distillation MSE); 0 leaves the policy's gradient exactly
+        zero, so Adam leaves it unchanged and only the critic learns.
 
     Returns:
       loss [] and metrics {name: []}:
-        loss = policy + value_coef * value - entropy_coef * entropy + bounds_coef * bounds
+        loss = policy_coef * (policy - entropy_coef * entropy + bounds_coef * bounds
+                              [+ kin_weight * distill]) + value_coef * value
         policy = mean(-min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A))
     """
     mask = batch.mask
@@ -166,15 +171,15 @@ def ppo_loss(
     excess = jax.nn.relu(mean - action_bound) + jax.nn.relu(-action_bound - mean)
     bounds_loss = masked_mean(jnp.sum(jnp.square(excess), axis=-1), mask)
 
-    loss = policy_loss + value_coef * value_loss - entropy_coef * entropy + bounds_coef * bounds_loss
+    policy_terms = policy_loss - entropy_coef * entropy + bounds_coef * bounds_loss
     distill_metrics = {}
     if batch.teacher_action is not None:
         distill = masked_mean(jnp.mean(jnp.square(mean - batch.teacher_action), axis=-1), mask)
-        if kin_weight > BC_ONLY_KIN_WEIGHT:
-            loss = BC_LOSS_SCALE * distill
-        else:
-            loss = loss + kin_weight * distill
+        policy_terms = policy_terms + kin_weight * distill
         distill_metrics["distill_loss"] = distill
+    loss = policy_coef * policy_terms + value_coef * value_loss
+    if batch.teacher_action is not None and kin_weight > BC_ONLY_KIN_WEIGHT:
+        loss = BC_LOSS_SCALE * distill
     metrics = {
         "loss": loss,
         "policy_loss": policy_loss,

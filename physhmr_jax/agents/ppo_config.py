@@ -52,6 +52,10 @@ def default_config() -> ml_collections.ConfigDict:
             # Loss.
             "clip_eps": 0.2,
             "value_coef": 5.0,  # times 0.5 * (V - target)^2, as rl_games' critic_coef
+            # Weight of every policy term (surrogate, entropy, bounds, the teacher's MSE outside
+            # behaviour-cloning mode). 0 freezes the policy exactly and trains the critic alone:
+            # a critic warm-up before fine-tuning a policy whose run trained no critic.
+            "policy_coef": 1.0,
             "entropy_coef": 0.0,
             "bounds_coef": 10.0,  # penalty on |action mean| beyond action_bound
             "action_bound": 1.1,

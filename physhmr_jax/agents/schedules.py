@@ -76,6 +76,8 @@ def check_schedules(config: ml_collections.ConfigDict) -> None:
     adapt_learning_rate(jnp.float32(config.learning_rate), jnp.float32(0.0), config)
     if config.learning_rate_schedule == "linear" and config.learning_rate_decay_env_steps <= 0:
         raise ConfigError(f"ppo.learning_rate_decay_env_steps must be > 0, not {config.learning_rate_decay_env_steps}")
+    if config.policy_coef < 0.0:
+        raise ConfigError(f"ppo.policy_coef must be >= 0, not {config.policy_coef}")
     if not 0.0 <= config.policy_average_decay < 1.0:
         raise ConfigError(f"ppo.policy_average_decay must be within [0, 1), not {config.policy_average_decay}")
     if config.log_std_schedule not in ("fixed", "linear"):

@@ -72,6 +72,7 @@ def minibatch_step(
         value_clip_eps=cfg.value_clip_eps,
         normalize_advantages=cfg.normalize_advantages,
         kin_weight=cfg.kin_weight,
+        policy_coef=cfg.policy_coef,
     )
     grads, metrics = jax.grad(loss_fn, has_aux=True)(carry.params, normalizer_params, minibatch)
     grad_norm = optax.global_norm(grads)
