@@ -35,7 +35,7 @@
 # seed: envs/assist.py, Yu, Turk and Liu 2018's virtual assistant); average (a moving average
 # of the policy's weights, decay 0.9 per iteration, is what evaluations play; training is the
 # recipe's, bitwise, and each evaluation also plays the current weights: eval/current/*);
-# clip0.4 (PPO's surrogate clipped at 0.4 instead of 0.2: 62-74 % of the recipe's samples sit
+# clip0.4 (PPO's surrogate clipped at 0.4 instead of 0.2: 62-79 % of the recipe's samples sit
 # outside the clip, so the trust region, not the rate, may bound how far an iteration moves
 # the policy).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
