@@ -37,7 +37,9 @@
 # recipe's, bitwise, and each evaluation also plays the current weights: eval/current/*);
 # clip0.4 (PPO's surrogate clipped at 0.4 instead of 0.2: 62-79 % of the recipe's samples sit
 # outside the clip, so the trust region, not the rate, may bound how far an iteration moves
-# the policy).
+# the policy); symmetry (Yu, Turk and Liu 2018's mirror loss, ppo.symmetry_coef 1: the policy's
+# action mean on the left-right mirrored observation is pulled to the mirrored action mean,
+# envs/symmetry.py, so a walk's left steps teach its right ones); symmetry10 (the same at 10).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
 # The figure (and its table) show every variant of the set that has a run directory.
 set -euo pipefail
@@ -76,7 +78,9 @@ failure|_failure|clips by their failure rate|--set motions.clip_sampling=failure
 wide|_wide|networks 1024-1024-512|--set ppo.policy_hidden=[1024,1024,512] --set ppo.value_hidden=[1024,1024,512]
 assist|_assist|pelvis assist faded over 205k|--set env.assist_decay_env_steps=204800
 average|_average|weights' moving average (0.9) evaluated|--set ppo.policy_average_decay=0.9
-clip0.4|_clip0.4|surrogate clip 0.4|--set ppo.clip_eps=0.4"
+clip0.4|_clip0.4|surrogate clip 0.4|--set ppo.clip_eps=0.4
+symmetry|_symmetry|mirror loss 1.0|--set ppo.symmetry_coef=1.0
+symmetry10|_symmetry10|mirror loss 10|--set ppo.symmetry_coef=10.0"
 for v in $VARIANTS; do
   line=$(grep "^$v|" <<<"$TABLE") || { echo "unknown variant $v" >&2; exit 2; }
   IFS='|' read -r _ suffix _ settings <<<"$line"

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from brax.training.agents.ppo import losses as brax_losses
 from jax import Array
 
+from physhmr_jax.agents.mirror import Mirror, mirror_action, mirror_obs
 from physhmr_jax.agents.networks import PPONetworks, gaussian_entropy, gaussian_log_prob
 
 # Keeps advantage normalisation finite when every advantage in a minibatch is equal.
@@ -119,6 +120,8 @@ def ppo_loss(
     normalize_advantages: bool = True,
     kin_weight: float = 0.0,
     policy_coef: float = 1.0,
+    symmetry_coef: float = 0.0,
+    mirror: Mirror | None = None,
 ) -> tuple[Array, dict[str, Array]]:
     """PPO-clip loss of one minibatch.
 
@@ -139,11 +142,16 @@ def ppo_loss(
       policy_coef: weight of every policy term (policy, entropy, bounds and, outside
         behaviour-cloning mode, the distillation MSE); 0 leaves the policy's gradient exactly
         zero, so Adam leaves it unchanged and only the critic learns.
+      symmetry_coef: weight of the mirror loss, a policy term: mean over the minibatch and
+        the action of (mean(mirror(obs)) - mirror(mean(obs)))^2 (``envs/symmetry.py``);
+        read only with a ``mirror``.
+      mirror: the observation's and action's mirror maps, or None.
 
     Returns:
       loss [] and metrics {name: []}:
         loss = policy_coef * (policy - entropy_coef * entropy + bounds_coef * bounds
-                              [+ kin_weight * distill]) + value_coef * value
+                              [+ kin_weight * distill] [+ symmetry_coef * symmetry])
+               + value_coef * value
         policy = mean(-min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A))
     """
     mask = batch.mask
@@ -173,6 +181,12 @@ def ppo_loss(
 
     policy_terms = policy_loss - entropy_coef * entropy + bounds_coef * bounds_loss
     distill_metrics = {}
+    if mirror is not None and symmetry_coef > 0.0:
+        mirrored_mean, _ = networks.policy(params, normalizer_params, mirror_obs(mirror, batch.obs))
+        gap = jnp.mean(jnp.square(mirrored_mean - mirror_action(mirror, mean)), axis=-1)
+        symmetry = masked_mean(gap, mask)
+        policy_terms = policy_terms + symmetry_coef * symmetry
+        distill_metrics["symmetry_loss"] = symmetry
     if batch.teacher_action is not None:
         distill = masked_mean(jnp.mean(jnp.square(mean - batch.teacher_action), axis=-1), mask)
         policy_terms = policy_terms + kin_weight * distill

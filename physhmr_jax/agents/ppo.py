@@ -76,6 +76,7 @@ from jax import Array
 from physhmr_jax.agents import acting, amp, losses, policy_average, sgd
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents.curriculum import Curriculum
+from physhmr_jax.agents.mirror import Mirror
 from physhmr_jax.agents.networks import Params, PPONetworks, init_normalizer, zero_mean_policy
 from physhmr_jax.agents.networks import make_ppo_networks as _make_ppo_networks
 from physhmr_jax.agents.policy_average import current_policy_params, policy_params  # re-exported
@@ -158,6 +159,7 @@ class _Agent(NamedTuple):
     teacher: Teacher | None = None
     prior: amp.MotionPrior | None = None
     curriculum: Curriculum | None = None
+    mirror: Mirror | None = None  # with ppo.symmetry_coef > 0 (sgd.Learner)
 
 
 # Transition.extras keys recorded by the critic hook (and the teacher's, when distilling).
@@ -191,6 +193,7 @@ def _make_agent(
     teacher: Teacher | None = None,
     prior: amp.MotionPrior | None = None,
     curriculum: Curriculum | None = None,
+    mirror: Mirror | None = None,
     *,
     check_teacher: bool = True,
 ) -> _Agent:
@@ -203,7 +206,23 @@ def _make_agent(
     if config.amp_weight > 0.0 and prior is None and check_teacher:
         raise ConfigError(f"ppo.amp_weight = {config.amp_weight} needs a motion prior, but none was given")
     prior = prior if config.amp_weight > 0.0 else None
-    return _Agent(env, make_networks(env, config), make_optimizer(config), config, teacher, prior, curriculum)
+    if config.symmetry_coef < 0.0:
+        raise ConfigError(f"ppo.symmetry_coef must be >= 0, not {config.symmetry_coef}")
+    if config.symmetry_coef > 0.0:
+        if mirror is None:
+            if check_teacher:
+                raise ConfigError(
+                    f"ppo.symmetry_coef = {config.symmetry_coef} needs the env's mirror maps "
+                    "(make_algorithm(..., mirror=); the expert's imitation env has them), but none were given"
+                )
+        elif (len(mirror.obs_perm), len(mirror.action_perm)) != (env.observation_size, env.action_size):
+            raise ConfigError(
+                f"ppo.symmetry_coef: the mirror maps {len(mirror.obs_perm)} observation and "
+                f"{len(mirror.action_perm)} action entries, the env has {env.observation_size} and {env.action_size}"
+            )
+    mirror = mirror if config.symmetry_coef > 0.0 else None
+    networks, optimizer = make_networks(env, config), make_optimizer(config)
+    return _Agent(env, networks, optimizer, config, teacher, prior, curriculum, mirror)
 
 
 def _init_training_state(agent: _Agent, key: Array) -> TrainingState:
@@ -430,15 +449,17 @@ def make_algorithm(
     teacher: Teacher | None = None,
     motion_prior: amp.MotionPrior | None = None,
     curriculum: Curriculum | None = None,
+    mirror: Mirror | None = None,
 ) -> Algorithm:
     """PPO on ``env`` as the driver's three pure, jittable functions (see :class:`Algorithm`).
 
     Jit ``iteration`` once; ``env_data`` is an argument, so any data of the same shapes
     reuses the compiled program. ``teacher``: distil from it; ``motion_prior``: mix in an
     AMP style reward (``config.amp_weight``); ``curriculum``: where episodes start; all in
-    the module docstring.
+    the module docstring. ``mirror``: the env's mirror maps (``agents/mirror.py``), read by
+    the symmetry loss with ``config.symmetry_coef`` > 0.
     """
-    agent = _make_agent(env, config, teacher, motion_prior, curriculum)
+    agent = _make_agent(env, config, teacher, motion_prior, curriculum, mirror)
     return Algorithm(
         init=functools.partial(_init_training_state, agent),
         reset=functools.partial(_reset_envs, agent),

@@ -56,6 +56,11 @@ def default_config() -> ml_collections.ConfigDict:
             # behaviour-cloning mode). 0 freezes the policy exactly and trains the critic alone:
             # a critic warm-up before fine-tuning a policy whose run trained no critic.
             "policy_coef": 1.0,
+            # Left-right mirror loss (Yu, Turk and Liu 2018): + symmetry_coef x the mean squared
+            # gap between the action mean of the mirrored observation and the mirrored action
+            # mean (envs/symmetry.py), a policy term. 0 = off; > 0 needs an env with a mirror
+            # (``make_algorithm(..., mirror=)``; the expert's imitation env has one).
+            "symmetry_coef": 0.0,
             "entropy_coef": 0.0,
             "bounds_coef": 10.0,  # penalty on |action mean| beyond action_bound
             "action_bound": 1.1,

@@ -20,6 +20,7 @@ import optax
 from jax import Array
 
 from physhmr_jax.agents import losses
+from physhmr_jax.agents.mirror import Mirror
 from physhmr_jax.agents.networks import Params, PPONetworks
 from physhmr_jax.agents.schedules import _with_learning_rate, adapt_learning_rate, learning_rate, select_tree
 
@@ -30,6 +31,7 @@ class Learner(Protocol):
     networks: PPONetworks
     optimizer: optax.GradientTransformation
     config: ml_collections.ConfigDict
+    mirror: Mirror | None  # envs/symmetry.py's maps with ppo.symmetry_coef > 0, else None
 
 
 class EpochCarry(NamedTuple):
@@ -73,6 +75,8 @@ def minibatch_step(
         normalize_advantages=cfg.normalize_advantages,
         kin_weight=cfg.kin_weight,
         policy_coef=cfg.policy_coef,
+        symmetry_coef=cfg.symmetry_coef,
+        mirror=learner.mirror,
     )
     grads, metrics = jax.grad(loss_fn, has_aux=True)(carry.params, normalizer_params, minibatch)
     grad_norm = optax.global_norm(grads)

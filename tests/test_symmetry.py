@@ -1,0 +1,173 @@
+"""Left-right mirror maps (``envs/symmetry.py``) against mirrored states, forward kinematics
+and the PPO loss's symmetry term (``ppo.symmetry_coef``)."""
+
+from __future__ import annotations
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from physhmr_jax.agents import losses, ppo, ppo_config
+from physhmr_jax.config_io import ConfigError
+from physhmr_jax.envs import imitation, symmetry
+from physhmr_jax.geometry import rotations as rot
+from physhmr_jax.humanoid.kinematics import forward_kinematics
+from physhmr_jax.humanoid.skeleton import BODY_NAMES, NUM_BODIES, mean_skeleton
+from physhmr_jax.motion.library import MotionState
+
+
+def _random_quats(key, n):
+    return rot.quat_normalize(jax.random.normal(key, (n, 4)))
+
+
+def _random_bodies(key) -> imitation.BodyKinematics:
+    k = jax.random.split(key, 4)
+    pos = jax.random.normal(k[0], (NUM_BODIES, 3)) * 0.5 + jnp.array([0.3, -0.2, 0.9])
+    return imitation.BodyKinematics(
+        pos=pos,
+        quat=_random_quats(k[1], NUM_BODIES),
+        lin_vel=jax.random.normal(k[2], (NUM_BODIES, 3)),
+        ang_vel=jax.random.normal(k[3], (NUM_BODIES, 3)),
+    )
+
+
+def _mirror_bodies(b: imitation.BodyKinematics) -> imitation.BodyKinematics:
+    """The world-frame mirror of a body state (y -> -y, left <-> right)."""
+    p = symmetry.body_partners()
+    return imitation.BodyKinematics(
+        pos=b.pos[p] * symmetry.VECTOR_SIGN,
+        quat=b.quat[p] * symmetry.QUAT_SIGN,
+        lin_vel=b.lin_vel[p] * symmetry.VECTOR_SIGN,
+        ang_vel=b.ang_vel[p] * symmetry.PSEUDOVECTOR_SIGN,
+    )
+
+
+def _reference(b: imitation.BodyKinematics) -> MotionState:
+    zeros = jnp.zeros(69)
+    return MotionState(
+        root_pos=b.pos[0], root_quat=b.quat[0], root_lin_vel=b.lin_vel[0], root_ang_vel=b.ang_vel[0], dof=zeros,
+        dof_vel=zeros, body_pos=b.pos, body_quat=b.quat, body_lin_vel=b.lin_vel, body_ang_vel=b.ang_vel,
+    )  # fmt: skip
+
+
+def _observation(body, refs):
+    return jnp.concatenate(
+        [imitation.proprioception_from_bodies(body)]
+        + [imitation.reference_observation_from_bodies(body, ref) for ref in refs]
+    )
+
+
+def test_partners_swap_left_and_right():
+    partners = symmetry.body_partners()
+    for i, name in enumerate(BODY_NAMES):
+        other = BODY_NAMES[partners[i]]
+        if name[:2] in ("L_", "R_"):
+            assert other[2:] == name[2:] and other[:2] != name[:2]
+        else:
+            assert other == name
+    np.testing.assert_array_equal(partners[partners], np.arange(NUM_BODIES))
+
+
+@pytest.mark.parametrize("num_future_frames", [1, 3])
+def test_maps_are_involutions(num_future_frames):
+    m = symmetry.imitation_mirror(num_future_frames)
+    assert len(m.obs_perm) == imitation.PROPRIOCEPTION_SIZE + imitation.REFERENCE_FRAME_SIZE * num_future_frames
+    assert sorted(m.obs_perm.tolist()) == list(range(len(m.obs_perm)))
+    x = jax.random.normal(jax.random.PRNGKey(0), (5, len(m.obs_perm)))
+    chex.assert_trees_all_equal(symmetry.mirror_obs(m, symmetry.mirror_obs(m, x)), x)
+    a = jax.random.normal(jax.random.PRNGKey(1), (5, 69))
+    chex.assert_trees_all_equal(symmetry.mirror_action(m, symmetry.mirror_action(m, a)), a)
+    assert not np.allclose(symmetry.mirror_obs(m, x), x)
+
+
+@pytest.mark.parametrize("num_future_frames", [1, 2])
+def test_observation_of_the_mirrored_state_is_the_mirrored_observation(num_future_frames):
+    keys = jax.random.split(jax.random.PRNGKey(2), 1 + num_future_frames)
+    body = _random_bodies(keys[0])
+    refs = [_reference(_random_bodies(k)) for k in keys[1:]]
+    obs = _observation(body, refs)
+    mirrored_refs = [_reference(_mirror_bodies(_random_bodies(k))) for k in keys[1:]]
+    mirrored = _observation(_mirror_bodies(body), mirrored_refs)
+    m = symmetry.imitation_mirror(num_future_frames)
+    np.testing.assert_allclose(symmetry.mirror_obs(m, obs), mirrored, atol=2e-5)
+    # Not trivially: the observation itself is far from its mirror.
+    assert np.max(np.abs(obs - mirrored)) > 0.5
+
+
+def test_mirrored_hinges_give_the_mirrored_body():
+    """Forward kinematics of the mean (symmetric) body: mirrored dof and pelvis give every
+    body at its partner's mirrored position and rotation."""
+    offsets = jnp.asarray(mean_skeleton().offsets_m, jnp.float32)
+    k1, k2 = jax.random.split(jax.random.PRNGKey(3))
+    dof = jax.random.uniform(k1, (69,), minval=-1.0, maxval=1.0)
+    root_quat = _random_quats(k2, 1)[0]
+    root_pos = jnp.array([0.2, 0.3, 0.9])
+    pos, quat = forward_kinematics(root_pos, root_quat, dof, offsets)
+    m = symmetry.imitation_mirror()
+    pos_m, quat_m = forward_kinematics(
+        root_pos * symmetry.VECTOR_SIGN, root_quat * symmetry.QUAT_SIGN, symmetry.mirror_action(m, dof), offsets
+    )
+    p = symmetry.body_partners()
+    np.testing.assert_allclose(pos_m, pos[p] * symmetry.VECTOR_SIGN, atol=1e-5)
+    # Quaternions up to sign: compare rotation matrices.
+    np.testing.assert_allclose(rot.quat_to_matrix(quat_m), rot.quat_to_matrix(quat[p] * symmetry.QUAT_SIGN), atol=1e-5)
+
+
+def test_symmetry_term_of_the_ppo_loss():
+    obs_size = imitation.observation_size(imitation.default_config())
+    cfg = ppo_config.default_config()
+    cfg.policy_hidden, cfg.value_hidden = [32], [32]
+
+    class Sizes:
+        observation_size, action_size = obs_size, 69
+
+    networks = ppo.make_networks(Sizes(), cfg)
+    params = networks.init(jax.random.PRNGKey(4))
+    params = jax.tree.map(lambda x: x + 0.05 * jax.random.normal(jax.random.PRNGKey(5), x.shape), params)
+    n = 8
+    k = jax.random.split(jax.random.PRNGKey(6), 3)
+    batch = losses.PPOBatch(
+        obs=jax.random.normal(k[0], (n, obs_size)), action=jax.random.normal(k[1], (n, 69)) * 0.05,
+        log_prob=jnp.zeros(n), value=jnp.zeros(n), advantage=jax.random.normal(k[2], (n,)), target=jnp.zeros(n),
+        mask=jnp.ones(n),
+    )  # fmt: skip
+    normalizer = ppo.init_normalizer(obs_size)
+    m = symmetry.imitation_mirror()
+    common = dict(networks=networks, clip_eps=0.2, value_coef=1.0, entropy_coef=0.0)
+    base, base_metrics = losses.ppo_loss(params, normalizer, batch, **common)
+    with_sym, metrics = losses.ppo_loss(params, normalizer, batch, **common, symmetry_coef=2.0, mirror=m)
+    mean, _ = networks.policy(params, normalizer, batch.obs)
+    mean_m, _ = networks.policy(params, normalizer, symmetry.mirror_obs(m, batch.obs))
+    expected = jnp.mean(jnp.square(mean_m - symmetry.mirror_action(m, mean)))
+    assert float(expected) > 0.0
+    np.testing.assert_allclose(metrics["symmetry_loss"], expected, rtol=1e-5)
+    np.testing.assert_allclose(with_sym - base, 2.0 * expected, rtol=1e-4)
+    assert "symmetry_loss" not in base_metrics
+    # The term's gradient moves the policy alone.
+    grads = jax.grad(
+        lambda p: (
+            losses.ppo_loss(p, normalizer, batch, **common, symmetry_coef=1.0, mirror=m)[0]
+            - losses.ppo_loss(p, normalizer, batch, **common)[0]
+        )
+    )(params)
+    assert float(sum(jnp.sum(jnp.abs(g)) for g in jax.tree.leaves(grads["policy"]))) > 0.0
+    chex.assert_trees_all_close(grads["value"], jax.tree.map(jnp.zeros_like, grads["value"]), atol=1e-6)
+
+
+def test_symmetry_coef_needs_a_mirror():
+    cfg = ppo_config.default_config()
+    cfg.symmetry_coef = 1.0
+
+    class Sizes:
+        observation_size, action_size = 934, 69
+
+    with pytest.raises(ConfigError, match="symmetry_coef"):
+        ppo.make_algorithm(Sizes(), cfg)
+    cfg.symmetry_coef = -1.0
+    with pytest.raises(ConfigError, match="symmetry_coef"):
+        ppo.make_algorithm(Sizes(), cfg, mirror=symmetry.imitation_mirror())
+    cfg.symmetry_coef = 1.0
+    with pytest.raises(ConfigError, match="observation"):
+        ppo.make_algorithm(Sizes(), cfg, mirror=symmetry.imitation_mirror(num_future_frames=2))
