@@ -39,7 +39,7 @@
 # outside the clip, so the trust region, not the rate, may bound how far an iteration moves
 # the policy); symmetry (Yu, Turk and Liu 2018's mirror loss, ppo.symmetry_coef 1: the policy's
 # action mean on the left-right mirrored observation is pulled to the mirrored action mean,
-# envs/symmetry.py, so a walk's left steps teach its right ones); symmetry10 (the same at 10).
+# envs/symmetry.py, so a walk's left steps teach its right ones); symmetry10, symmetry30 (the same at 10, 30).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
 # The figure (and its table) show every variant of the set that has a run directory.
 set -euo pipefail
@@ -80,7 +80,8 @@ assist|_assist|pelvis assist faded over 205k|--set env.assist_decay_env_steps=20
 average|_average|weights' moving average (0.9) evaluated|--set ppo.policy_average_decay=0.9
 clip0.4|_clip0.4|surrogate clip 0.4|--set ppo.clip_eps=0.4
 symmetry|_symmetry|mirror loss 1.0|--set ppo.symmetry_coef=1.0
-symmetry10|_symmetry10|mirror loss 10|--set ppo.symmetry_coef=10.0"
+symmetry10|_symmetry10|mirror loss 10|--set ppo.symmetry_coef=10.0
+symmetry30|_symmetry30|mirror loss 30|--set ppo.symmetry_coef=30.0"
 for v in $VARIANTS; do
   line=$(grep "^$v|" <<<"$TABLE") || { echo "unknown variant $v" >&2; exit 2; }
   IFS='|' read -r _ suffix _ settings <<<"$line"
