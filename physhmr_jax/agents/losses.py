@@ -180,17 +180,17 @@ def ppo_loss(
     bounds_loss = masked_mean(jnp.sum(jnp.square(excess), axis=-1), mask)
 
     policy_terms = policy_loss - entropy_coef * entropy + bounds_coef * bounds_loss
-    distill_metrics = {}
+    extra_metrics = {}
     if mirror is not None and symmetry_coef > 0.0:
         mirrored_mean, _ = networks.policy(params, normalizer_params, mirror_obs(mirror, batch.obs))
         gap = jnp.mean(jnp.square(mirrored_mean - mirror_action(mirror, mean)), axis=-1)
         symmetry = masked_mean(gap, mask)
         policy_terms = policy_terms + symmetry_coef * symmetry
-        distill_metrics["symmetry_loss"] = symmetry
+        extra_metrics["symmetry_loss"] = symmetry
     if batch.teacher_action is not None:
         distill = masked_mean(jnp.mean(jnp.square(mean - batch.teacher_action), axis=-1), mask)
         policy_terms = policy_terms + kin_weight * distill
-        distill_metrics["distill_loss"] = distill
+        extra_metrics["distill_loss"] = distill
     loss = policy_coef * policy_terms + value_coef * value_loss
     if batch.teacher_action is not None and kin_weight > BC_ONLY_KIN_WEIGHT:
         loss = BC_LOSS_SCALE * distill
@@ -204,7 +204,7 @@ def ppo_loss(
         "approx_kl": masked_mean(ratio - 1.0 - log_ratio, mask),
         "clip_fraction": masked_mean((jnp.abs(ratio - 1.0) > clip_eps).astype(jnp.float32), mask),
         "ratio": masked_mean(ratio, mask),
-        **distill_metrics,
+        **extra_metrics,
     }
     return loss, metrics
 
