@@ -206,21 +206,20 @@ def _make_agent(
     if config.amp_weight > 0.0 and prior is None and check_teacher:
         raise ConfigError(f"ppo.amp_weight = {config.amp_weight} needs a motion prior, but none was given")
     prior = prior if config.amp_weight > 0.0 else None
-    if config.symmetry_coef < 0.0:
-        raise ConfigError(f"ppo.symmetry_coef must be >= 0, not {config.symmetry_coef}")
-    if config.symmetry_coef > 0.0:
-        if mirror is None:
-            if check_teacher:
-                raise ConfigError(
-                    f"ppo.symmetry_coef = {config.symmetry_coef} needs the env's mirror maps "
-                    "(make_algorithm(..., mirror=); the expert's imitation env has them), but none were given"
-                )
-        elif (len(mirror.obs_perm), len(mirror.action_perm)) != (env.observation_size, env.action_size):
-            raise ConfigError(
-                f"ppo.symmetry_coef: the mirror maps {len(mirror.obs_perm)} observation and "
-                f"{len(mirror.action_perm)} action entries, the env has {env.observation_size} and {env.action_size}"
-            )
+    if config.symmetry_coef > 0.0 and mirror is None and check_teacher:
+        raise ConfigError(
+            f"ppo.symmetry_coef = {config.symmetry_coef} needs the env's mirror maps "
+            "(make_algorithm(..., mirror=); the expert's imitation env has them), but none were given"
+        )
     mirror = mirror if config.symmetry_coef > 0.0 else None
+    if mirror is not None and (len(mirror.obs_perm), len(mirror.action_perm)) != (
+        env.observation_size,
+        env.action_size,
+    ):
+        raise ConfigError(
+            f"ppo.symmetry_coef: the mirror maps {len(mirror.obs_perm)} observation and "
+            f"{len(mirror.action_perm)} action entries, the env has {env.observation_size} and {env.action_size}"
+        )
     networks, optimizer = make_networks(env, config), make_optimizer(config)
     return _Agent(env, networks, optimizer, config, teacher, prior, curriculum, mirror)
 

@@ -78,6 +78,8 @@ def check_schedules(config: ml_collections.ConfigDict) -> None:
         raise ConfigError(f"ppo.learning_rate_decay_env_steps must be > 0, not {config.learning_rate_decay_env_steps}")
     if config.policy_coef < 0.0:
         raise ConfigError(f"ppo.policy_coef must be >= 0, not {config.policy_coef}")
+    if config.symmetry_coef < 0.0:
+        raise ConfigError(f"ppo.symmetry_coef must be >= 0, not {config.symmetry_coef}")
     if not 0.0 <= config.policy_average_decay < 1.0:
         raise ConfigError(f"ppo.policy_average_decay must be within [0, 1), not {config.policy_average_decay}")
     if config.log_std_schedule not in ("fixed", "linear"):
