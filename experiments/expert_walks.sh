@@ -39,7 +39,9 @@
 # outside the clip, so the trust region, not the rate, may bound how far an iteration moves
 # the policy); symmetry (Yu, Turk and Liu 2018's mirror loss, ppo.symmetry_coef 1: the policy's
 # action mean on the left-right mirrored observation is pulled to the mirrored action mean,
-# envs/symmetry.py, so a walk's left steps teach its right ones); symmetry10, symmetry30 (the same at 10, 30).
+# envs/symmetry.py, so a walk's left steps teach its right ones); symmetry10, symmetry30 (the same at 10, 30);
+# symnet (actor and critic symmetric by construction: each averages its answers on the observation
+# and on its mirror, mirrored back, agents/networks.py; the mirror loss's gap is then exactly 0).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
 # The figure (and its table) show every variant of the set that has a run directory.
 set -euo pipefail
@@ -81,7 +83,8 @@ average|_average|weights' moving average (0.9) evaluated|--set ppo.policy_averag
 clip0.4|_clip0.4|surrogate clip 0.4|--set ppo.clip_eps=0.4
 symmetry|_symmetry|mirror loss 1.0|--set ppo.symmetry_coef=1.0
 symmetry10|_symmetry10|mirror loss 10|--set ppo.symmetry_coef=10.0
-symmetry30|_symmetry30|mirror loss 30|--set ppo.symmetry_coef=30.0"
+symmetry30|_symmetry30|mirror loss 30|--set ppo.symmetry_coef=30.0
+symnet|_symnet|symmetric networks|--set ppo.symmetric_networks=true"
 for v in $VARIANTS; do
   line=$(grep "^$v|" <<<"$TABLE") || { echo "unknown variant $v" >&2; exit 2; }
   IFS='|' read -r _ suffix _ settings <<<"$line"

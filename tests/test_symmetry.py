@@ -171,3 +171,63 @@ def test_symmetry_coef_needs_a_mirror():
     cfg.symmetry_coef = 1.0
     with pytest.raises(ConfigError, match="observation"):
         ppo.make_algorithm(Sizes(), cfg, mirror=symmetry.imitation_mirror(num_future_frames=2))
+
+
+def test_symmetric_networks_are_equivariant_by_construction():
+    """``ppo.symmetric_networks``: on any weights and observation statistics, the action mean of
+    a mirrored observation is the mirrored action mean, the std its mirror and the value the
+    same (to float32 rounding), while the plain networks of the same weights miss by far; a
+    checkpoint template (no mirror) has the same parameters."""
+    obs_size = imitation.observation_size(imitation.default_config())
+    cfg = ppo_config.default_config()
+    cfg.policy_hidden, cfg.value_hidden, cfg.learn_std = [32], [32], True
+    cfg.symmetric_networks = True
+
+    class Sizes:
+        observation_size, action_size = obs_size, 69
+
+    m = symmetry.imitation_mirror()
+    sym = ppo.make_networks(Sizes(), cfg, m)
+    plain_cfg = ppo_config.default_config()
+    plain_cfg.policy_hidden, plain_cfg.value_hidden, plain_cfg.learn_std = [32], [32], True
+    plain = ppo.make_networks(Sizes(), plain_cfg, m)  # symmetric_networks off: the mirror is not read
+    params = sym.init(jax.random.PRNGKey(7))
+    params = jax.tree.map(lambda x: x + 0.1 * jax.random.normal(jax.random.PRNGKey(8), x.shape), params)
+    k = jax.random.split(jax.random.PRNGKey(9), 3)
+    obs = jax.random.normal(k[0], (5, obs_size))
+    normalizer = ppo.init_normalizer(obs_size).replace(
+        mean=jax.random.normal(k[1], (obs_size,)), std=jnp.exp(0.3 * jax.random.normal(k[2], (obs_size,)))
+    )
+    mean, log_std = sym.policy(params, normalizer, obs)
+    mean_m, log_std_m = sym.policy(params, normalizer, symmetry.mirror_obs(m, obs))
+    np.testing.assert_allclose(mean_m, symmetry.mirror_action(m, mean), atol=1e-5)
+    np.testing.assert_allclose(log_std_m, log_std[..., m.action_perm], atol=1e-6)
+    np.testing.assert_allclose(sym.value(params, normalizer, symmetry.mirror_obs(m, obs)),
+                               sym.value(params, normalizer, obs), rtol=1e-5, atol=1e-5)  # fmt: skip
+    plain_mean, _ = plain.policy(params, normalizer, obs)
+    plain_mean_m, _ = plain.policy(params, normalizer, symmetry.mirror_obs(m, obs))
+    assert float(jnp.max(jnp.abs(plain_mean_m - symmetry.mirror_action(m, plain_mean)))) > 0.1
+    # The symmetric mean is the average of the plain networks' two answers.
+    np.testing.assert_allclose(mean, 0.5 * (plain_mean + symmetry.mirror_action(m, plain_mean_m)), atol=1e-5)
+    template = ppo.init_training_state(Sizes(), cfg, jax.random.PRNGKey(0))
+    chex.assert_trees_all_equal_shapes(template.params, params)
+    with pytest.raises(ConfigError, match="symmetric_networks"):
+        ppo.make_networks(Sizes(), cfg)
+    with pytest.raises(ConfigError, match="symmetric_networks"):
+        ppo.make_algorithm(Sizes(), cfg)
+
+
+def test_an_expert_config_rebuilds_its_symmetric_networks():
+    """What ``load_policy`` and a teacher read (``expert/export.policy_networks``): the
+    config's ``ppo.symmetric_networks`` decides, with the imitation env's mirror of its
+    number of future frames."""
+    from physhmr_jax.expert import config as expert_config
+    from physhmr_jax.expert.export import policy_networks
+
+    config = expert_config.default_config("smoke")
+    assert policy_networks(config).mirror is None
+    config.ppo.symmetric_networks = True
+    config.env.num_future_frames = 2
+    networks = policy_networks(config)
+    assert networks.mirror is not None
+    assert len(networks.mirror.obs_perm) == networks.obs_size == len(symmetry.imitation_mirror(2).obs_perm)

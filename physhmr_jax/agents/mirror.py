@@ -1,10 +1,15 @@
-"""Mirror maps of an environment's observation and action, as PPO's symmetry loss reads them.
+"""Mirror maps of an environment's observation and action, as PPO's symmetry options read them.
 
 An environment whose task is symmetric under a reflection (a humanoid's left-right mirror)
 gives its observation and action maps as signed permutations, ``x[..., perm] * sign``; the
-imitation env's are built in ``envs/symmetry.py``. ``ppo.symmetry_coef`` then adds
-mean((mean(mirror_obs(obs)) - mirror_action(mean(obs)))^2) to the policy loss
-(``agents/losses.py``).
+imitation env's are built in ``envs/symmetry.py``. Two ways to use them:
+
+- ``ppo.symmetry_coef`` adds mean((mean(mirror_obs(obs)) - mirror_action(mean(obs)))^2) to
+  the policy loss (``agents/losses.py``; Yu, Turk and Liu 2018): a soft pull;
+- ``ppo.symmetric_networks`` makes actor and critic symmetric by construction
+  (``agents/networks.py``): mean(o) = (f(o) + mirror_action(f(mirror_obs(o)))) / 2 and
+  V(o) = (v(o) + v(mirror_obs(o))) / 2, so the mirror gap is exactly zero (Abdolhosseini et
+  al. 2019's symmetric network, in its averaging form).
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from jax import Array
 
 
 class Mirror(NamedTuple):
-    """Signed permutations of the observation and the action: ``x[..., perm] * sign``."""
+    """Signed permutations of the observation and the action: ``x[..., perm] * sign``.
+
+    The fields are arrays or, in :func:`frozen`'s form, tuples (hashable, so a frozen
+    dataclass that holds one still compares and hashes)."""
 
     obs_perm: np.ndarray  # [O] int
     obs_sign: np.ndarray  # [O] float
@@ -24,14 +32,19 @@ class Mirror(NamedTuple):
     action_sign: np.ndarray  # [A] float
 
 
+def frozen(mirror: Mirror) -> Mirror:
+    """The same maps with tuples for arrays."""
+    return Mirror(*(tuple(np.asarray(x).tolist()) for x in mirror))
+
+
 def mirror_obs(mirror: Mirror, obs: Array) -> Array:
     """[..., O] -> the mirrored state's observation."""
-    return obs[..., mirror.obs_perm] * mirror.obs_sign
+    return obs[..., np.asarray(mirror.obs_perm)] * np.asarray(mirror.obs_sign, np.float32)
 
 
 def mirror_action(mirror: Mirror, action: Array) -> Array:
     """[..., A] -> the mirrored action."""
-    return action[..., mirror.action_perm] * mirror.action_sign
+    return action[..., np.asarray(mirror.action_perm)] * np.asarray(mirror.action_sign, np.float32)
 
 
-__all__ = ["Mirror", "mirror_action", "mirror_obs"]
+__all__ = ["Mirror", "frozen", "mirror_action", "mirror_obs"]

@@ -22,8 +22,11 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 from brax.training.acme import running_statistics
 from jax import Array
+
+from physhmr_jax.agents.mirror import Mirror, frozen, mirror_action, mirror_obs
 
 Params = Any  # {"policy": flax variables, "value": flax variables}: a plain pytree
 
@@ -113,6 +116,10 @@ class PPONetworks:
     action_size: int
     # Normalised observations are clipped to +-this (rl_games' RunningMeanStd clips at 5).
     normalized_obs_clip: float | None = 5.0
+    # Mirror maps (agents/mirror.py, frozen) that make both networks symmetric by construction:
+    # each apply reads the observation and its mirror in one batch and averages the two
+    # answers, the policy's mirrored back (``ppo.symmetric_networks``). None: plain networks.
+    mirror: Mirror | None = None
 
     def init(self, key: Array) -> Params:
         key_policy, key_value = jax.random.split(key)
@@ -126,10 +133,24 @@ class PPONetworks:
         return running_statistics.normalize(obs, normalizer_params, max_abs_value=self.normalized_obs_clip)
 
     def policy(self, params: Params, normalizer_params, obs: Array) -> tuple[Array, Array]:
-        return self.policy_module.apply(params["policy"], self.normalize(normalizer_params, obs))
+        if self.mirror is None:
+            return self.policy_module.apply(params["policy"], self.normalize(normalizer_params, obs))
+        mean, log_std = self.policy_module.apply(params["policy"], self._both(normalizer_params, obs))
+        perm = np.asarray(self.mirror.action_perm)  # a std is a size: it swaps sides, no sign
+        return (
+            0.5 * (mean[0] + mirror_action(self.mirror, mean[1])),
+            0.5 * (log_std[0] + log_std[1][..., perm]),
+        )
 
     def value(self, params: Params, normalizer_params, obs: Array) -> Array:
-        return self.value_module.apply(params["value"], self.normalize(normalizer_params, obs))
+        if self.mirror is None:
+            return self.value_module.apply(params["value"], self.normalize(normalizer_params, obs))
+        value = self.value_module.apply(params["value"], self._both(normalizer_params, obs))
+        return 0.5 * (value[0] + value[1])
+
+    def _both(self, normalizer_params, obs: Array) -> Array:
+        """[2, ..., O]: the observation and its mirror, each normalised (raw mirrored first)."""
+        return self.normalize(normalizer_params, jnp.stack([obs, mirror_obs(self.mirror, obs)]))
 
 
 def make_ppo_networks(
@@ -144,8 +165,10 @@ def make_ppo_networks(
     scheduled_std: bool = False,
     head_init_scale: float = 1e-4,
     normalized_obs_clip: float | None = 5.0,
+    mirror: Mirror | None = None,
 ) -> PPONetworks:
-    """Separate actor and critic MLPs (PHC: both ``[2048, 1536, 1024, 1024, 512, 512]``, SiLU)."""
+    """Separate actor and critic MLPs (PHC: both ``[2048, 1536, 1024, 1024, 512, 512]``, SiLU);
+    symmetric by construction under ``mirror`` when one is given (:class:`PPONetworks`)."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
     policy = GaussianPolicy(
@@ -158,7 +181,14 @@ def make_ppo_networks(
         head_init_scale=head_init_scale,
     )
     value = ValueNetwork(hidden=tuple(value_hidden), activation=activation)
-    return PPONetworks(policy, value, obs_size, action_size, normalized_obs_clip)
+    if mirror is not None and (len(mirror.obs_perm), len(mirror.action_perm)) != (obs_size, action_size):
+        raise ValueError(
+            f"the mirror maps {len(mirror.obs_perm)} observation and {len(mirror.action_perm)} action "
+            f"entries, the networks read {obs_size} and write {action_size}"
+        )
+    return PPONetworks(
+        policy, value, obs_size, action_size, normalized_obs_clip, None if mirror is None else frozen(mirror)
+    )
 
 
 def init_normalizer(obs_size: int) -> running_statistics.RunningStatisticsState:

@@ -172,7 +172,23 @@ TEACHER_ACTION = "teacher_action"
 # Construction.
 
 
-def make_networks(env: acting.Env, config: ml_collections.ConfigDict) -> PPONetworks:
+def make_networks(env: acting.Env, config: ml_collections.ConfigDict, mirror: Mirror | None = None) -> PPONetworks:
+    """The actor and critic ``config`` describes for ``env``'s sizes; symmetric under ``mirror``
+    (the env's mirror maps) with ``ppo.symmetric_networks``, which needs them."""
+    if config.symmetric_networks and mirror is None:
+        raise ConfigError(_NO_MIRROR_FOR_NETWORKS)
+    return _build_networks(env, config, mirror)
+
+
+_NO_MIRROR_FOR_NETWORKS = (
+    "ppo.symmetric_networks needs the env's mirror maps (make_networks(..., mirror) / make_algorithm(..., "
+    "mirror=); the expert's imitation env has them: envs/symmetry.imitation_mirror), but none were given"
+)
+
+
+def _build_networks(env: acting.Env, config: ml_collections.ConfigDict, mirror: Mirror | None) -> PPONetworks:
+    """:func:`make_networks` unchecked: without a mirror, plain networks of the same parameters
+    (a checkpoint template's are the same whether or not the networks are symmetric)."""
     return _make_ppo_networks(
         env.observation_size,
         env.action_size,
@@ -184,6 +200,7 @@ def make_networks(env: acting.Env, config: ml_collections.ConfigDict) -> PPONetw
         scheduled_std=config.log_std_schedule == "linear",
         head_init_scale=config.head_init_scale,
         normalized_obs_clip=config.normalized_obs_clip,
+        mirror=mirror if config.symmetric_networks else None,
     )
 
 
@@ -211,16 +228,17 @@ def _make_agent(
             f"ppo.symmetry_coef = {config.symmetry_coef} needs the env's mirror maps "
             "(make_algorithm(..., mirror=); the expert's imitation env has them), but none were given"
         )
-    mirror = mirror if config.symmetry_coef > 0.0 else None
-    if mirror is not None and (len(mirror.obs_perm), len(mirror.action_perm)) != (
-        env.observation_size,
-        env.action_size,
-    ):
+    if config.symmetric_networks and mirror is None and check_teacher:
+        raise ConfigError(_NO_MIRROR_FOR_NETWORKS)
+    uses_mirror = mirror is not None and (config.symmetry_coef > 0.0 or config.symmetric_networks)
+    sizes = (env.observation_size, env.action_size)
+    if uses_mirror and (len(mirror.obs_perm), len(mirror.action_perm)) != sizes:
         raise ConfigError(
-            f"ppo.symmetry_coef: the mirror maps {len(mirror.obs_perm)} observation and "
+            f"ppo.symmetry_coef / ppo.symmetric_networks: the mirror maps {len(mirror.obs_perm)} observation and "
             f"{len(mirror.action_perm)} action entries, the env has {env.observation_size} and {env.action_size}"
         )
-    networks, optimizer = make_networks(env, config), make_optimizer(config)
+    networks, optimizer = _build_networks(env, config, mirror), make_optimizer(config)
+    mirror = mirror if config.symmetry_coef > 0.0 else None  # what the loss reads
     return _Agent(env, networks, optimizer, config, teacher, prior, curriculum, mirror)
 
 
@@ -456,7 +474,8 @@ def make_algorithm(
     reuses the compiled program. ``teacher``: distil from it; ``motion_prior``: mix in an
     AMP style reward (``config.amp_weight``); ``curriculum``: where episodes start; all in
     the module docstring. ``mirror``: the env's mirror maps (``agents/mirror.py``), read by
-    the symmetry loss with ``config.symmetry_coef`` > 0.
+    the symmetry loss with ``config.symmetry_coef`` > 0 and by the networks with
+    ``config.symmetric_networks``.
     """
     agent = _make_agent(env, config, teacher, motion_prior, curriculum, mirror)
     return Algorithm(

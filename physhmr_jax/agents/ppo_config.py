@@ -61,6 +61,10 @@ def default_config() -> ml_collections.ConfigDict:
             # mean (envs/symmetry.py), a policy term. 0 = off; > 0 needs an env with a mirror
             # (``make_algorithm(..., mirror=)``; the expert's imitation env has one).
             "symmetry_coef": 0.0,
+            # Actor and critic symmetric by construction under the same mirror maps: each
+            # averages its answer on the observation and (mirrored back) on its mirror
+            # (agents/networks.py). The mirror gap is then zero, so symmetry_coef adds nothing.
+            "symmetric_networks": False,
             "entropy_coef": 0.0,
             "bounds_coef": 10.0,  # penalty on |action mean| beyond action_bound
             "action_bound": 1.1,

@@ -17,7 +17,7 @@ import jax
 
 from physhmr_jax import config_io
 from physhmr_jax.agents import policy_file, ppo, run_dir, runner
-from physhmr_jax.envs import imitation
+from physhmr_jax.envs import imitation, symmetry
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import build_expert
 from physhmr_jax.expert.evaluate import restore_training_state
@@ -53,6 +53,13 @@ def policy_sizes(config) -> types.SimpleNamespace:
     return types.SimpleNamespace(observation_size=observation_size, action_size=imitation.ACTION_SIZE)
 
 
+def policy_networks(config) -> ppo.PPONetworks:
+    """The networks of an expert ``config``: symmetric under the imitation env's mirror maps
+    where ``ppo.symmetric_networks`` says so."""
+    mirror = symmetry.imitation_mirror(expert_config.env_config(config).num_future_frames)
+    return ppo.make_networks(policy_sizes(config), expert_config.ppo_config(config), mirror)
+
+
 def policy_meta(path: str | Path) -> dict:
     """The metadata of an exported policy: format version, config, iteration, seed, run directory."""
     return policy_file.read(path, KIND)[1]
@@ -69,7 +76,7 @@ def load_policy(path: str | Path):
         config = config_io.from_dict(meta["config"])
         ppo_config = expert_config.ppo_config(config)
         sizes = policy_sizes(config)
-        networks = ppo.make_networks(sizes, ppo_config)
+        networks = policy_networks(config)
         template = jax.eval_shape(lambda k: ppo.init_training_state(sizes, ppo_config, k), jax.random.PRNGKey(0))
     except (AttributeError, KeyError, TypeError, ValueError, ZeroDivisionError) as err:  # a config they refuse
         raise run_dir.RunDirError(path, f"its config does not build a policy ({type(err).__name__}: {err})") from None
@@ -79,4 +86,6 @@ def load_policy(path: str | Path):
     return networks, params, normalizer, config
 
 
-__all__ = ["FORMAT_VERSION", "export_policy", "load_policy", "policy_meta", "policy_sizes", "save_policy"]
+__all__ = [
+    "FORMAT_VERSION", "export_policy", "load_policy", "policy_meta", "policy_networks", "policy_sizes", "save_policy",
+]  # fmt: skip

@@ -55,7 +55,7 @@ class StudentData(NamedTuple):
 def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
     """One seed's policy from an exported ``.npz`` (``physhmr export expert``) or an expert run."""
     from physhmr_jax.expert.evaluate import restore_seeds
-    from physhmr_jax.expert.export import load_policy, policy_sizes
+    from physhmr_jax.expert.export import load_policy, policy_networks, policy_sizes
 
     path = Path(path)
     if path.is_file():
@@ -66,8 +66,7 @@ def load_teacher(path: str | Path, *, seed_index: int = 0) -> Teacher:
     config = expert_config.load_config(path)
     sizes, cfg = policy_sizes(config), expert_config.ppo_config(config)
     state = runner.unreplicate_seed(restore_seeds(path, sizes, cfg), seed_index)
-    networks = ppo.make_networks(sizes, cfg)
-    return Teacher(networks, ppo.policy_params(state), config)
+    return Teacher(policy_networks(config), ppo.policy_params(state), config)
 
 
 def teacher_config(path: str | Path) -> ml_collections.ConfigDict:
