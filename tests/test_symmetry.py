@@ -217,12 +217,12 @@ def test_symmetric_networks_are_equivariant_by_construction():
         ppo.make_algorithm(Sizes(), cfg)
 
 
-def test_an_expert_config_rebuilds_its_symmetric_networks():
+def test_an_exported_symmetric_policy_loads_symmetric(tmp_path):
     """What ``load_policy`` and a teacher read (``expert/export.policy_networks``): the
     config's ``ppo.symmetric_networks`` decides, with the imitation env's mirror of its
-    number of future frames."""
+    number of future frames; a written policy file plays the same mirrored actions."""
     from physhmr_jax.expert import config as expert_config
-    from physhmr_jax.expert.export import policy_networks
+    from physhmr_jax.expert.export import load_policy, policy_networks, policy_sizes, save_policy
 
     config = expert_config.default_config("smoke")
     assert policy_networks(config).mirror is None
@@ -231,3 +231,13 @@ def test_an_expert_config_rebuilds_its_symmetric_networks():
     networks = policy_networks(config)
     assert networks.mirror is not None
     assert len(networks.mirror.obs_perm) == networks.obs_size == len(symmetry.imitation_mirror(2).obs_perm)
+    state = ppo.init_training_state(policy_sizes(config), expert_config.ppo_config(config), jax.random.PRNGKey(1))
+    policy = jax.tree.map(lambda x: x + 0.1 * jax.random.normal(jax.random.PRNGKey(2), x.shape), state.params["policy"])
+    save_policy(tmp_path / "p.npz", config, state.replace(params={**state.params, "policy": policy}))
+    loaded, params, normalizer, _ = load_policy(tmp_path / "p.npz")
+    m = symmetry.imitation_mirror(2)
+    obs = jax.random.normal(jax.random.PRNGKey(3), (4, networks.obs_size))
+    mean, _ = loaded.policy(params, normalizer, obs)
+    mean_m, _ = loaded.policy(params, normalizer, symmetry.mirror_obs(m, obs))
+    np.testing.assert_allclose(mean_m, symmetry.mirror_action(m, mean), atol=1e-5)
+    assert float(jnp.max(jnp.abs(mean))) > 0.05  # the weights act: the check above is not 0 = 0
