@@ -13,10 +13,11 @@
 # per seed; EVAL_EVERY=N iterations instead); the evaluation of each seed at the end is printed and
 # the policy of the better seed exported to runs/expert/teacher_SET/policy.npz (OUT=DIR puts the
 # run elsewhere).
-# MIRROR=C adds the left-right mirror loss at coefficient C (ppo.symmetry_coef; 0 = off). Default:
-# 10 for cmu, where it is the one lever that moved the walks' curve (both walks held from about
-# 600k instead of once in 1M, docs/expert.md), 0 for procedural, where it measured the same as the
-# recipe at 246k and every procedural figure and shipped checkpoint was made without it.
+# SYMMETRY: how the left-right symmetry of the task is used (docs/expert.md): `networks` (actor
+# and critic symmetric by construction, ppo.symmetric_networks: both walks on both seeds at every
+# evaluation but one from 532k to 1M), `loss` (the mirror loss at 10, ppo.symmetry_coef: both
+# walks from about 600k, at half the evaluations), `off`. Default: networks for cmu, off for
+# procedural (every procedural figure and shipped checkpoint was made without it).
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 SET=${1:?usage: teacher.sh procedural|cmu [ENV_STEPS_PER_SEED]}
@@ -24,12 +25,17 @@ STEPS=${2:-1000000}
 ITERATIONS=$(( STEPS / (128 * 16) ))
 source "$(dirname "$0")/teacher_recipe.sh"  # recipe=(...)
 case "$SET" in
-  procedural) MOTIONS=procedural MIRROR=${MIRROR:-0.0}
+  procedural) MOTIONS=procedural SYMMETRY=${SYMMETRY:-off}
               recipe+=(--set motions.procedural_per_type="${PER_TYPE:-2}") ;;
-  cmu) MOTIONS=runs/motions/cmu_no_cartwheels MIRROR=${MIRROR:-10.0} ;;
+  cmu) MOTIONS=runs/motions/cmu_no_cartwheels SYMMETRY=${SYMMETRY:-networks} ;;
   *) echo "usage: $0 procedural|cmu [ENV_STEPS_PER_SEED]" >&2; exit 2 ;;
 esac
-recipe+=(--set ppo.symmetry_coef="$MIRROR")
+case "$SYMMETRY" in
+  networks) recipe+=(--set ppo.symmetric_networks=true) ;;
+  loss) recipe+=(--set ppo.symmetry_coef=10.0) ;;
+  off) ;;
+  *) echo "SYMMETRY must be networks, loss or off, not $SYMMETRY" >&2; exit 2 ;;
+esac
 OUT=${OUT:-runs/expert/teacher_$SET}
 if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(); fi
 $PHYSHMR train expert --preset cpu --motions "$MOTIONS" --seeds 2 --num-envs 128 --iterations "$ITERATIONS" \
