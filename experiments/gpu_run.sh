@@ -15,6 +15,8 @@
 # Defaults (the GPU run):
 #   GPU_RUN_ENVS="4096 8192"  GPU_RUN_TRAIN_PRESET=gpu  GPU_RUN_SEEDS=2  GPU_RUN_TRAIN_SECONDS=300
 #   GPU_RUN_BENCH_PRESET=gpu  GPU_RUN_BENCH_ITERATIONS=2  GPU_RUN_TRAIN_ITERATIONS=100000
+#   GPU_RUN_SYMMETRIC=true   (the teacher's actor and critic symmetric by construction,
+#                             ppo.symmetric_networks, as experiments/teacher.sh cmu; false: plain)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -38,6 +40,7 @@ SEEDS=${GPU_RUN_SEEDS:-2}
 TRAIN_SECONDS=${GPU_RUN_TRAIN_SECONDS:-300}
 TRAIN_ITERATIONS=${GPU_RUN_TRAIN_ITERATIONS:-100000}
 BENCH_ITERATIONS=${GPU_RUN_BENCH_ITERATIONS:-2}
+SYMMETRIC=${GPU_RUN_SYMMETRIC:-true}
 WORK=${GPU_RUN_WORK:-/tmp/physhmr_gpu_run}
 mkdir -p "$OUT" "$WORK"
 rm -rf "$WORK/run"
@@ -72,10 +75,11 @@ for n in $ENVS; do
     > "$WORK/bench_train_$n.json" || log "bench train $n failed"
 done
 
-log "train expert --preset $TRAIN_PRESET --motions $MOTIONS --seeds $SEEDS for ${TRAIN_SECONDS}s"
+log "train expert --preset $TRAIN_PRESET --motions $MOTIONS --seeds $SEEDS (symmetric networks: $SYMMETRIC) for ${TRAIN_SECONDS}s"
 # SIGINT at the budget: the run checkpoints its last iteration and writes its curves.
 timeout -s INT -k 90 "$TRAIN_SECONDS" $CLI train expert --preset "$TRAIN_PRESET" --motions "$MOTIONS" --seeds "$SEEDS" \
-  --iterations "$TRAIN_ITERATIONS" --out "$WORK/run" --no-progress > "$WORK/train.json"
+  --iterations "$TRAIN_ITERATIONS" --set ppo.symmetric_networks="$SYMMETRIC" --out "$WORK/run" --no-progress \
+  > "$WORK/train.json"
 log "train exit $?"
 for s in $(seq 0 $((SEEDS - 1))); do
   $CLI eval expert --run "$WORK/run" --seed-index "$s" --json > "$WORK/eval_seed$s.json" || log "eval seed $s failed"
