@@ -101,6 +101,8 @@ def test_sigterm_and_ignored_sigint_interrupt_a_command():
         (["video", "import", "--keypoints", "k.json", "--format", "coco", "--fov", "nan", "--out", "s.npz"],
          "--fov", "'nan'", "a number > 0"),
         (["bench", "env", "--num-envs", "1.5"], "--num-envs", "'1.5'", "an integer >= 1"),
+        (["bench", "train", "--num-envs", "2", "--set", "ppo.learning_rate=abc"], "ppo.learning_rate", "abc",
+         "expected a number"),
         (["train", "expert", "--out", "RUN", "--set", "ppo.learning_rate=abc"], "ppo.learning_rate", "abc",
          "expected a number"),
         (["train", "expert", "--out", "RUN", "--set", "ppo.learning_rate_schedule=cosine"],

@@ -215,6 +215,11 @@ def test_symmetric_networks_are_equivariant_by_construction():
         ppo.make_networks(Sizes(), cfg)
     with pytest.raises(ConfigError, match="symmetric_networks"):
         ppo.make_algorithm(Sizes(), cfg)
+    wrong = symmetry.imitation_mirror(num_future_frames=2)  # maps of another observation size
+    with pytest.raises(ConfigError, match="symmetric_networks: the mirror maps have .* observation"):
+        ppo.make_networks(Sizes(), cfg, wrong)
+    with pytest.raises(ConfigError, match="symmetric_networks: the mirror maps"):
+        ppo.make_algorithm(Sizes(), cfg, mirror=wrong)
 
 
 def test_an_exported_symmetric_policy_loads_symmetric(tmp_path):

@@ -19,6 +19,8 @@ from typing import NamedTuple
 import numpy as np
 from jax import Array
 
+from physhmr_jax.config_io import ConfigError
+
 
 class Mirror(NamedTuple):
     """Signed permutations of the observation and the action: ``x[..., perm] * sign``.
@@ -37,6 +39,16 @@ def frozen(mirror: Mirror) -> Mirror:
     return Mirror(*(tuple(np.asarray(x).tolist()) for x in mirror))
 
 
+def check_sizes(mirror: Mirror, obs_size: int, action_size: int, option: str) -> None:
+    """Raise a ``ConfigError`` naming ``option`` unless the maps fit ``obs_size`` and ``action_size``."""
+    got = (len(mirror.obs_perm), len(mirror.action_perm))
+    if got != (obs_size, action_size):
+        raise ConfigError(
+            f"{option}: the mirror maps have {got[0]} observation and {got[1]} action entries, "
+            f"the networks read {obs_size} and write {action_size}"
+        )
+
+
 def mirror_obs(mirror: Mirror, obs: Array) -> Array:
     """[..., O] -> the mirrored state's observation."""
     return obs[..., np.asarray(mirror.obs_perm)] * np.asarray(mirror.obs_sign, np.float32)
@@ -47,4 +59,4 @@ def mirror_action(mirror: Mirror, action: Array) -> Array:
     return action[..., np.asarray(mirror.action_perm)] * np.asarray(mirror.action_sign, np.float32)
 
 
-__all__ = ["Mirror", "frozen", "mirror_action", "mirror_obs"]
+__all__ = ["Mirror", "check_sizes", "frozen", "mirror_action", "mirror_obs"]

@@ -26,7 +26,7 @@ import numpy as np
 from brax.training.acme import running_statistics
 from jax import Array
 
-from physhmr_jax.agents.mirror import Mirror, frozen, mirror_action, mirror_obs
+from physhmr_jax.agents.mirror import Mirror, check_sizes, frozen, mirror_action, mirror_obs
 
 Params = Any  # {"policy": flax variables, "value": flax variables}: a plain pytree
 
@@ -181,11 +181,8 @@ def make_ppo_networks(
         head_init_scale=head_init_scale,
     )
     value = ValueNetwork(hidden=tuple(value_hidden), activation=activation)
-    if mirror is not None and (len(mirror.obs_perm), len(mirror.action_perm)) != (obs_size, action_size):
-        raise ValueError(
-            f"the mirror maps {len(mirror.obs_perm)} observation and {len(mirror.action_perm)} action "
-            f"entries, the networks read {obs_size} and write {action_size}"
-        )
+    if mirror is not None:
+        check_sizes(mirror, obs_size, action_size, "ppo.symmetric_networks")
     return PPONetworks(
         policy, value, obs_size, action_size, normalized_obs_clip, None if mirror is None else frozen(mirror)
     )

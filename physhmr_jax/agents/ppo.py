@@ -76,7 +76,7 @@ from jax import Array
 from physhmr_jax.agents import acting, amp, losses, policy_average, sgd
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents.curriculum import Curriculum
-from physhmr_jax.agents.mirror import Mirror
+from physhmr_jax.agents.mirror import Mirror, check_sizes
 from physhmr_jax.agents.networks import Params, PPONetworks, init_normalizer, zero_mean_policy
 from physhmr_jax.agents.networks import make_ppo_networks as _make_ppo_networks
 from physhmr_jax.agents.policy_average import current_policy_params, policy_params  # re-exported
@@ -230,13 +230,8 @@ def _make_agent(
         )
     if config.symmetric_networks and mirror is None and check_teacher:
         raise ConfigError(_NO_MIRROR_FOR_NETWORKS)
-    uses_mirror = mirror is not None and (config.symmetry_coef > 0.0 or config.symmetric_networks)
-    sizes = (env.observation_size, env.action_size)
-    if uses_mirror and (len(mirror.obs_perm), len(mirror.action_perm)) != sizes:
-        raise ConfigError(
-            f"ppo.symmetry_coef / ppo.symmetric_networks: the mirror maps {len(mirror.obs_perm)} observation and "
-            f"{len(mirror.action_perm)} action entries, the env has {env.observation_size} and {env.action_size}"
-        )
+    if mirror is not None and config.symmetry_coef > 0.0:  # the networks check their own (ppo.symmetric_networks)
+        check_sizes(mirror, env.observation_size, env.action_size, "ppo.symmetry_coef")
     networks, optimizer = _build_networks(env, config, mirror), make_optimizer(config)
     mirror = mirror if config.symmetry_coef > 0.0 else None  # what the loss reads
     return _Agent(env, networks, optimizer, config, teacher, prior, curriculum, mirror)

@@ -12,16 +12,21 @@ body) with a PPO preset at N environments and measures, in one process:
     no learning);
   * ``ratio_train_vs_env``: training env steps/s over env-only env steps/s (1.0 = a free
     learner); peak resident memory of the process (``ru_maxrss``).
+
+``--set section.name=value`` (repeatable) measures an option's cost, e.g.
+``--set ppo.symmetric_networks=true``.
 """
 
 from __future__ import annotations
 
 import resource
 import time
+from collections.abc import Sequence
 
 import jax
 import numpy as np
 
+from physhmr_jax import config_io
 from physhmr_jax.agents import acting, ppo, runner, sharding
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.expert import config as expert_config
@@ -84,13 +89,19 @@ def time_trainer(trainer: runner.Trainer, env_data, iterations: int) -> dict:
     }
 
 
-def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: int = 3) -> dict:
+def run_train_bench(
+    *, num_envs: int = 1024, preset: str = "cpu", iterations: int = 3, settings: Sequence[tuple[str, object]] = ()
+) -> dict:
+    """Training and env-only env steps/s of ``preset`` at ``num_envs`` (one seed), with
+    ``settings`` (``(section.name, value)``, as ``--set`` gives them) applied last."""
     overrides = {"num_envs": num_envs, "num_seeds": 1}
     cfg = ppo.get_config(expert_config.PRESETS[preset]["ppo"])
     batch = num_envs * cfg.horizon
     if batch % cfg.minibatch_size:  # keep the preset's minibatch size when it divides
         overrides["minibatch_size"] = batch // max(1, round(batch / cfg.minibatch_size))
     config = expert_config.default_config(preset, **overrides)
+    for name, value in settings:
+        config_io.set_value(config, name, value)
     expert = build_expert(config)
     timing = time_trainer(make_trainer(expert), expert.motion_lib, iterations)
     train_sps = num_envs * expert.ppo_config.horizon / timing["seconds_per_iteration"]
@@ -105,6 +116,7 @@ def run_train_bench(*, num_envs: int = 1024, preset: str = "cpu", iterations: in
         "num_epochs": expert.ppo_config.num_epochs,
         "minibatch_size": expert.ppo_config.minibatch_size,
         "policy_hidden": list(expert.ppo_config.policy_hidden),
+        "settings": {name: value for name, value in settings},
         "init_s": timing["init_s"],
         "train_compile_and_first_s": timing["compile_and_first_s"],
         "train_seconds_per_iteration": timing["seconds_per_iteration"],

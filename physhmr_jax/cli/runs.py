@@ -248,7 +248,9 @@ def cmd_export_encoder(args) -> int:
 def cmd_bench_train(args) -> int:
     from physhmr_jax.bench.train import run_train_bench
 
-    result = run_train_bench(num_envs=args.num_envs, preset=args.preset, iterations=args.iterations)
+    result = run_train_bench(
+        num_envs=args.num_envs, preset=args.preset, iterations=args.iterations, settings=args.set or ()
+    )
     print_result(result, args.json)
     return 0
 
@@ -446,6 +448,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-envs", type=positive_int, default=1024)
     p.add_argument("--preset", choices=expert_presets, default="cpu")
     p.add_argument("--iterations", type=positive_int, default=3, help="timed iterations after the compiling one")
+    p.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.NAME=VALUE",
+                   help="override any config entry, e.g. --set ppo.symmetric_networks=true (repeatable)")  # fmt: skip
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_train)
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import ml_collections
 
 from physhmr_jax.agents.curriculum import Curriculum
+from physhmr_jax.agents.mirror import Mirror
 from physhmr_jax.config_io import ConfigError
-from physhmr_jax.envs import assist, clip_sampling, imitation, wrappers
+from physhmr_jax.envs import assist, clip_sampling, imitation, symmetry, wrappers
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.humanoid.simulation import Humanoid, make_humanoid
 from physhmr_jax.humanoid.skeleton import Skeleton, mean_skeleton
@@ -59,6 +60,12 @@ class Expert:
     motion_lib: MotionLib
     ppo_config: ml_collections.ConfigDict
     curriculum: Curriculum | None = None
+
+    @property
+    def mirror(self) -> Mirror:
+        """The env's left-right mirror maps (``envs/symmetry.py``), which ``ppo.symmetry_coef``
+        and ``ppo.symmetric_networks`` read."""
+        return symmetry.imitation_mirror(self.env.config.num_future_frames)
 
 
 def build_expert(config: ml_collections.ConfigDict, *, motions: str | Sequence[str] | None = None) -> Expert:

@@ -22,7 +22,7 @@ import numpy as np
 
 from physhmr_jax.agents import acting, policy_average, ppo, run_dir, sharding
 from physhmr_jax.config_io import ConfigError
-from physhmr_jax.envs import imitation, motion_prior, symmetry
+from physhmr_jax.envs import imitation, motion_prior
 from physhmr_jax.eval import protocols
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import Expert, build_expert
@@ -134,7 +134,7 @@ def mean_action_policy(networks, state: ppo.TrainingState | acting.PolicyParams)
 
 def _make_play_clips(expert: Expert, num_steps: int):
     env = expert.env
-    networks = ppo.make_networks(env, expert.ppo_config, symmetry.imitation_mirror(env.config.num_future_frames))
+    networks = ppo.make_networks(env, expert.ppo_config, expert.mirror)
 
     def play_policy(policy_params: acting.PolicyParams, lib) -> acting.Transition:
         policy = mean_action_policy(networks, policy_params)

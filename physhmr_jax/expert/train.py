@@ -11,7 +11,7 @@ import numpy as np
 
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.agents import ppo, run_dir, runner
-from physhmr_jax.envs import assist, imitation, symmetry, wrappers
+from physhmr_jax.envs import assist, imitation, wrappers
 from physhmr_jax.envs.motion_prior import make_motion_prior
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert import evaluate as expert_evaluate
@@ -45,9 +45,8 @@ def make_trainer(expert, mesh=None) -> runner.Trainer:
     """The driver around PPO on the expert's training env."""
     cfg = expert.ppo_config
     prior = make_motion_prior(expert.env.dt, assist.motion_lib_of)  # used when ppo.amp_weight > 0
-    mirror = symmetry.imitation_mirror(expert.env.config.num_future_frames)  # read when ppo.symmetry_coef > 0
     algorithm = ppo.make_algorithm(
-        expert.training_env, cfg, motion_prior=prior, curriculum=expert.curriculum, mirror=mirror
+        expert.training_env, cfg, motion_prior=prior, curriculum=expert.curriculum, mirror=expert.mirror
     )
     return runner.Trainer(algorithm, num_seeds=cfg.num_seeds, mesh=mesh)
 
