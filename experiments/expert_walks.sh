@@ -42,6 +42,8 @@
 # envs/symmetry.py, so a walk's left steps teach its right ones); symmetry10, symmetry30 (the same at 10, 30);
 # symnet (actor and critic symmetric by construction: each averages its answers on the observation
 # and on its mirror, mirrored back, agents/networks.py; the mirror loss's gap is then exactly 0).
+# symnet_clip0.4, symnet_lr2e-4 (symmetric networks with PPO's clip at 0.4 / the rate doubled: the
+# first 300k env steps).
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
 # The figure (and its table) show every variant of the set that has a run directory.
 set -euo pipefail
@@ -84,7 +86,9 @@ clip0.4|_clip0.4|surrogate clip 0.4|--set ppo.clip_eps=0.4
 symmetry|_symmetry|mirror loss 1.0|--set ppo.symmetry_coef=1.0
 symmetry10|_symmetry10|mirror loss 10|--set ppo.symmetry_coef=10.0
 symmetry30|_symmetry30|mirror loss 30|--set ppo.symmetry_coef=30.0
-symnet|_symnet|symmetric networks|--set ppo.symmetric_networks=true"
+symnet|_symnet|symmetric networks|--set ppo.symmetric_networks=true
+symnet_clip0.4|_symnet_clip0.4|symmetric networks, clip 0.4|--set ppo.symmetric_networks=true --set ppo.clip_eps=0.4
+symnet_lr2e-4|_symnet_lr2e-4|symmetric networks, rate 2e-4|--set ppo.symmetric_networks=true --set ppo.learning_rate=2e-4"
 for v in $VARIANTS; do
   line=$(grep "^$v|" <<<"$TABLE") || { echo "unknown variant $v" >&2; exit 2; }
   IFS='|' read -r _ suffix _ settings <<<"$line"
