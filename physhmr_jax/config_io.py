@@ -13,7 +13,7 @@ was expected, for the CLI to print as one line.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import ml_collections
@@ -78,4 +78,10 @@ def set_value(config: ml_collections.ConfigDict, dotted_name: str, value: Any) -
     node[name] = value
 
 
-__all__ = ["NULLABLE", "ConfigError", "from_dict", "parse_value", "set_value"]
+def set_values(config: ml_collections.ConfigDict, settings: Iterable[tuple[str, Any]]) -> None:
+    """:func:`set_value` for each ``(dotted_name, value)`` in order (what repeated ``--set`` gives)."""
+    for dotted_name, value in settings:
+        set_value(config, dotted_name, value)
+
+
+__all__ = ["NULLABLE", "ConfigError", "from_dict", "parse_value", "set_value", "set_values"]

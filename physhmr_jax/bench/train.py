@@ -100,8 +100,7 @@ def run_train_bench(
     if batch % cfg.minibatch_size:  # keep the preset's minibatch size when it divides
         overrides["minibatch_size"] = batch // max(1, round(batch / cfg.minibatch_size))
     config = expert_config.default_config(preset, **overrides)
-    for name, value in settings:
-        config_io.set_value(config, name, value)
+    config_io.set_values(config, settings)
     expert = build_expert(config)
     timing = time_trainer(make_trainer(expert), expert.motion_lib, iterations)
     train_sps = num_envs * expert.ppo_config.horizon / timing["seconds_per_iteration"]

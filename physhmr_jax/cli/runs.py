@@ -26,8 +26,7 @@ def cmd_bench_env(args) -> int:
     config = default_config()
     config.num_envs, config.control_steps = args.num_envs, args.control_steps
     config.humanoid.update({k: v for k, v in given.items() if v is not None})
-    for name, value in args.set or []:
-        config_io.set_value(config, name, value)
+    config_io.set_values(config, args.set or [])
     result = run_env_bench(config)
     print_result(result, args.json)
     return 0
@@ -97,8 +96,7 @@ def _apply_run_arguments(config, args):
     }.items():  # fmt: skip
         if getattr(args, flag) is not None:
             config_io.set_value(config, name, getattr(args, flag))
-    for name, value in args.set or []:
-        config_io.set_value(config, name, value)
+    config_io.set_values(config, args.set or [])
     expert_config.ppo_config(config)
     return config
 
