@@ -228,11 +228,10 @@ def _make_agent(
             f"ppo.symmetry_coef = {config.symmetry_coef} needs the env's mirror maps "
             "(make_algorithm(..., mirror=); the expert's imitation env has them), but none were given"
         )
-    if config.symmetric_networks and mirror is None and check_teacher:
-        raise ConfigError(_NO_MIRROR_FOR_NETWORKS)
     if mirror is not None and config.symmetry_coef > 0.0:  # the networks check their own (ppo.symmetric_networks)
         check_sizes(mirror, env.observation_size, env.action_size, "ppo.symmetry_coef")
-    networks, optimizer = _build_networks(env, config, mirror), make_optimizer(config)
+    build_networks = make_networks if check_teacher else _build_networks  # unchecked: checkpoint templates
+    networks, optimizer = build_networks(env, config, mirror), make_optimizer(config)
     mirror = mirror if config.symmetry_coef > 0.0 else None  # what the loss reads
     return _Agent(env, networks, optimizer, config, teacher, prior, curriculum, mirror)
 
