@@ -43,7 +43,11 @@
 # symnet (actor and critic symmetric by construction: each averages its answers on the observation
 # and on its mirror, mirrored back, agents/networks.py; the mirror loss's gap is then exactly 0).
 # symnet_clip0.4, symnet_lr2e-4 (symmetric networks with PPO's clip at 0.4 / the rate doubled: the
-# first 300k env steps).
+# first 300k env steps); symnet_clip0.4_lrdecay (symmetric networks, clip 0.4, and the rate falling
+# linearly from 1e-4 to 1e-5 over 1,001,472 env steps per seed: the same early steps, smaller ones
+# once the walks are held).
+# SEED=N (default 0): the pair of seeds drawn from run.seed N, run directories suffixed _seedN
+# (N > 0); each pair is two independent seeds, so SEED=1 adds two more.
 # Finished runs are continued with --resume; VARIANTS="recipe" trains only the listed ones.
 # The figure (and its table) show every variant of the set that has a run directory.
 set -euo pipefail
@@ -52,6 +56,8 @@ STEPS=${1:-1001472}
 ITERATIONS=$(( STEPS / (128 * 16) ))
 VARIANTS=${VARIANTS:-"recipe gamma0.95 valuenorm"}
 SET=${SET:-walks}
+SEED=${SEED:-0}
+if [ "$SEED" = 0 ]; then seed_suffix=""; else seed_suffix="_seed$SEED"; fi
 case "$SET" in
   walks) MOTIONS=runs/motions/cmu2 TITLE="CMU 02_01 + 16_17"
          mkdir -p runs/motions/cmu2
@@ -65,7 +71,7 @@ train() {  # OUT [--set ...]
   if [ -d "$out/checkpoints" ]; then resume=(--resume); else resume=(); fi
   $PHYSHMR train expert --preset cpu --motions "$MOTIONS" --seeds 2 --num-envs 128 \
     --iterations "$ITERATIONS" --checkpoint-every 10 --set run.eval_every=10 --no-progress --out "$out" \
-    "${recipe[@]}" "${resume[@]}" "$@"
+    --set run.seed="$SEED" "${recipe[@]}" "${resume[@]}" "$@"
 }
 # variant|run directory suffix under runs/expert/${SET}_3substeps|label|settings over the recipe
 TABLE="recipe||recipe (discount 0.99)|
@@ -88,12 +94,13 @@ symmetry10|_symmetry10|mirror loss 10|--set ppo.symmetry_coef=10.0
 symmetry30|_symmetry30|mirror loss 30|--set ppo.symmetry_coef=30.0
 symnet|_symnet|symmetric networks|--set ppo.symmetric_networks=true
 symnet_clip0.4|_symnet_clip0.4|symmetric networks, clip 0.4|--set ppo.symmetric_networks=true --set ppo.clip_eps=0.4
-symnet_lr2e-4|_symnet_lr2e-4|symmetric networks, rate 2e-4|--set ppo.symmetric_networks=true --set ppo.learning_rate=2e-4"
+symnet_lr2e-4|_symnet_lr2e-4|symmetric networks, rate 2e-4|--set ppo.symmetric_networks=true --set ppo.learning_rate=2e-4
+symnet_clip0.4_lrdecay|_symnet_clip0.4_lrdecay|symmetric networks, clip 0.4, rate 1e-4 to 1e-5|--set ppo.symmetric_networks=true --set ppo.clip_eps=0.4 --set ppo.learning_rate_schedule=linear --set ppo.learning_rate_final=1e-5 --set ppo.learning_rate_decay_env_steps=1001472"
 for v in $VARIANTS; do
   line=$(grep "^$v|" <<<"$TABLE") || { echo "unknown variant $v" >&2; exit 2; }
   IFS='|' read -r _ suffix _ settings <<<"$line"
   # shellcheck disable=SC2086  # settings are words
-  train "runs/expert/${SET}_3substeps$suffix" $settings
+  train "runs/expert/${SET}_3substeps$suffix$seed_suffix" $settings
 done
 runs=() labels=()
 while IFS='|' read -r _ suffix label _; do

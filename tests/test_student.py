@@ -89,6 +89,11 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
         assert float(in_training[f"eval/{key}"]) == pytest.approx(result[key], rel=1e-6), key
     # Every frame of each clip played (the plain env never resets).
     assert {row["clip"]: row["frames"] for row in result["per_clip"]} == {"turn": 25, "walk": 40}
+    # Each clip's frames tracked, and their mean fraction, as eval expert counts them.
+    for row in result["per_clip"]:
+        assert float(in_training[f"eval/clip/{row['clip']}/frames_tracked"]) == row["frames_tracked"]
+    fraction = np.mean([row["frames_tracked"] / row["frames"] for row in result["per_clip"]])
+    assert float(in_training["eval/tracked_fraction"]) == pytest.approx(fraction, rel=1e-6)
     # With failure-weighted sampling each clip also reports what training saw of it.
     assert abs(sum(row["training_clip_weight"] for row in result["per_clip"]) - 1.0) < 1e-5
     assert all(0.0 < row["training_failure_rate"] <= 1.0 for row in result["per_clip"])

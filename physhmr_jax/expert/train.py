@@ -20,6 +20,19 @@ from physhmr_jax.expert.build import Expert, build_expert
 EVAL_G_MPJPE = "eval/g_mpjpe_mm"  # in-training evaluation, besides names.EVAL_SUCCESS_RATE
 EVAL_MPJPE = "eval/mpjpe_mm"
 EVAL_PA_MPJPE = "eval/pa_mpjpe_mm"
+# Mean over clips of the fraction of a clip's frames tracked before PHC's failure rule trips: a
+# finer curve than the success rate (a clip held to its last frame but one counts 0 there).
+EVAL_TRACKED_FRACTION = "eval/tracked_fraction"
+# Libraries of at most this many clips also log each clip's frames tracked, which says which clip
+# an evaluation lost; larger ones (AMASS) only the means.
+MAX_CLIP_COLUMNS = 32
+
+
+def eval_clip_metric(clip: str) -> str:
+    """The column of one clip's frames tracked in an in-training evaluation."""
+    return f"{names.EVAL_PREFIX}clip/{clip}/frames_tracked"
+
+
 # curves.png of an expert run: the sample-efficiency curve first, then training figures.
 CURVE_PANELS = {
     names.EVAL_SUCCESS_RATE: "eval: clips tracked from frame 0",
@@ -60,6 +73,7 @@ def make_evaluator(expert: Expert):
     play = expert_evaluate.make_play_clips(expert, max(expert_evaluate.steps_per_clip(expert)))
     keys = {names.EVAL_SUCCESS_RATE: "success_rate", EVAL_G_MPJPE: "g_mpjpe_mm", EVAL_MPJPE: "mpjpe_mm",
             EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
+    clip_columns = len(expert.clips) <= MAX_CLIP_COLUMNS
 
     def summaries(policies) -> list[dict]:
         rows = []
@@ -70,11 +84,16 @@ def make_evaluator(expert: Expert):
                 np.asarray(extras[expert_evaluate.SIM_BODY_POS]),
                 np.asarray(extras[expert_evaluate.REF_BODY_POS]),
             )
-            rows.append(expert_evaluate.summarize_clips(per_clip))
+            summary = expert_evaluate.summarize_clips(per_clip)
+            row = {n: summary[key] for n, key in keys.items()}
+            row[EVAL_TRACKED_FRACTION] = float(np.mean([c["frames_tracked"] / c["frames"] for c in per_clip]))
+            if clip_columns:
+                row.update({eval_clip_metric(c["clip"]): c["frames_tracked"] for c in per_clip})
+            rows.append(row)
         return rows
 
     def columns(rows, rename=lambda name: name) -> dict[str, np.ndarray]:
-        return {rename(n): np.array([np.nan if r[key] is None else r[key] for r in rows]) for n, key in keys.items()}
+        return {rename(n): np.array([np.nan if r[n] is None else r[n] for r in rows], float) for n in rows[0]}
 
     def evaluate(training_state) -> dict[str, np.ndarray]:
         states = [expert_evaluate.seed_state(training_state, s) for s in range(int(training_state.iteration.shape[0]))]
@@ -134,4 +153,12 @@ def train_expert(
     return runner.run_summary(out, loop_state, rows, start, SUMMARY_METRICS)
 
 
-__all__ = ["CURVE_PANELS", "make_evaluator", "make_trainer", "train_expert"]
+__all__ = [
+    "CURVE_PANELS",
+    "EVAL_TRACKED_FRACTION",
+    "MAX_CLIP_COLUMNS",
+    "eval_clip_metric",
+    "make_evaluator",
+    "make_trainer",
+    "train_expert",
+]
