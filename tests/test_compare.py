@@ -42,3 +42,27 @@ def test_compare_at_equal_env_steps(tmp_path, capsys):
     # A folder that is not a run is one line naming it.
     assert cli.main(["bench", "compare", str(tmp_path), "--out", str(out)]) == cli.EXIT_USER_ERROR
     assert "no metrics.csv" in capsys.readouterr().err
+
+
+def test_compare_pools_runs_that_share_a_label(tmp_path, capsys):
+    # Two pairs of seeds of one variant under one label: one line over four seeds, at the env
+    # steps both logged (200, 400; c's 600 is left out); a third run under its own label.
+    _run(tmp_path / "a", [[0, 0.0, 0, 0.5], [0, 0.5, 0, 1.0]])
+    _run(tmp_path / "c", [[0, 1.0, 0, 1.0, 0, 1.0], [0, 0.0, 0, 0.5, 0, 1.0]])
+    _run(tmp_path / "b", [[0, 0.0, 0, 0.0], [0, 0.0, 0, 0.5]])
+    out = tmp_path / "fig.png"
+    runs = [str(tmp_path / n) for n in "acb"]
+    args = ["bench", "compare", *runs, "--out", str(out), "--json", "--metric", "eval/success_rate",
+            "--labels", "variant", "variant", "other"]  # fmt: skip
+    assert cli.main(args) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert table["groups"] == {"variant": runs[:2], "other": runs[2:]}
+    pooled = table["metrics"]["eval/success_rate"]["variant"]
+    assert [p["env_steps"] for p in pooled] == [200.0, 400.0]
+    assert pooled[0]["per_seed"] == [0.0, 0.5, 1.0, 0.0] and pooled[0]["mean"] == 0.375
+    assert (pooled[1]["min"], pooled[1]["max"], pooled[1]["mean"]) == (0.5, 1.0, 0.75)
+    assert [p["mean"] for p in table["metrics"]["eval/success_rate"]["other"]] == [0.0, 0.25]
+    assert out.stat().st_size > 5_000
+    # One label per run, or one line saying so.
+    assert cli.main([*args[:-3], "variant", "other"]) == cli.EXIT_USER_ERROR
+    assert "2 label(s) for 3 run(s)" in capsys.readouterr().err

@@ -169,7 +169,7 @@ def distilled(inputs, tmp_path_factory):
     run = tmp_path_factory.mktemp("distilled") / "run"
     args = ["train", "student", "--teacher", str(teacher), "--data", str(data), "--preset", "smoke",
             "--out", str(run), "--iterations", "16", "--checkpoint-every", "8", "--no-progress",
-            "--set", "ppo.learning_rate=1e-3"]  # fmt: skip
+            "--set", "ppo.learning_rate=1e-3", "--set", "run.eval_every=16"]  # fmt: skip
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert cli.main(args) == 0
@@ -198,6 +198,12 @@ def test_distillation_halves_the_action_error(inputs, distilled, tmp_path, capsy
     assert result["split"] == "test" and result["clips"] == 2 and result["iteration"] == 16
     assert {r["clip"]: r["frames"] for r in result["per_video"]} == {"turn_test": 25, "walk_test": 40}
     assert all(np.isfinite(r["g_mpjpe_mm"]) for r in result["per_video"])
+    # The in-training evaluation at iteration 16 (test split) is eval student's on that checkpoint.
+    in_training = [r for r in csv.DictReader((run / "metrics.csv").open()) if r["iteration"] == "16"][0]
+    assert float(in_training["eval/success_rate"]) == result["success_rate"]
+    assert float(in_training["eval/g_mpjpe_mm"]) == pytest.approx(result["g_mpjpe_mm"], rel=1e-6)
+    for r in result["per_video"]:
+        assert float(in_training[f"eval/clip/{r['clip']}/frames_tracked"]) == r["frames_tracked"]
     # The results table on the same test videos: the kinematic baseline (exact estimates in
     # these videos: ~0 error), the two-stage baseline (the estimate retargeted and tracked by
     # the teacher) and the distilled student, both protocols, in one command.

@@ -266,18 +266,20 @@ def cmd_bench_student(args) -> int:
 def cmd_bench_compare(args) -> int:
     from physhmr_jax.bench.compare import DEFAULT_METRICS, compare_runs, plot_comparison
 
-    table, curves = compare_runs(args.runs, args.metric or DEFAULT_METRICS)
-    figure = plot_comparison(curves, args.runs, args.out, labels=args.labels, title=args.title or "")
+    table, curves = compare_runs(args.runs, args.metric or DEFAULT_METRICS, labels=args.labels)
+    # Without --labels each run is its own line, named by its folder.
+    legend = None if args.labels else {str(run): Path(run).name for run in args.runs}
+    figure = plot_comparison(curves, args.out, legend=legend, title=args.title or "")
     if args.json:
         print(json.dumps({**table, "figure": str(figure)}, indent=2))
         return 0
-    for metric, per_run in table["metrics"].items():
+    for metric, per_label in table["metrics"].items():
         print(f"{metric} at equal env steps per seed (seed mean [min, max]):")
-        for run, points in per_run.items():
+        for label, points in per_label.items():
             cells = "  ".join(
                 f"{p['env_steps']:,.0f}: {p['mean']:.3g} [{p['min']:.3g}, {p['max']:.3g}]" for p in points
             )
-            print(f"  {Path(run).name:<28} {cells or '(no common env steps)'}")
+            print(f"  {(legend or {}).get(label, label):<28} {cells or '(no common env steps)'}")
     print(f"figure: {figure}")
     return 0
 
@@ -437,7 +439,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("runs", nargs="+", help="training run directories")
     p.add_argument("--out", required=True, help="the figure (.png)")
     p.add_argument("--metric", action="append", help="metric to compare (repeatable; default: eval success, ...)")
-    p.add_argument("--labels", nargs="+", default=None, help="one legend label per run (default: folder names)")
+    p.add_argument(
+        "--labels",
+        nargs="+",
+        default=None,
+        help="one legend label per run (default: folder names); runs with the same label are one line, their seeds pooled",
+    )
     p.add_argument("--title", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench_compare)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import jax
@@ -31,6 +32,26 @@ MAX_CLIP_COLUMNS = 32
 def eval_clip_metric(clip: str) -> str:
     """The column of one clip's frames tracked in an in-training evaluation."""
     return f"{names.EVAL_PREFIX}clip/{clip}/frames_tracked"
+
+
+def eval_metrics(per_clip: Sequence[dict]) -> dict[str, float]:
+    """One seed's logged figures of an in-training evaluation from its per-clip rows
+    (``expert/evaluate.tracking_results``): PHC's summary, the mean fraction tracked and, for at
+    most :data:`MAX_CLIP_COLUMNS` clips, each clip's frames tracked. The student's evaluation
+    logs the same (its videos as clips)."""
+    summary = expert_evaluate.summarize_clips(per_clip)
+    keys = {names.EVAL_SUCCESS_RATE: "success_rate", EVAL_G_MPJPE: "g_mpjpe_mm", EVAL_MPJPE: "mpjpe_mm",
+            EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
+    row = {name: np.nan if summary[key] is None else float(summary[key]) for name, key in keys.items()}
+    row[EVAL_TRACKED_FRACTION] = float(np.mean([c["frames_tracked"] / c["frames"] for c in per_clip]))
+    if len(per_clip) <= MAX_CLIP_COLUMNS:
+        row.update({eval_clip_metric(c["clip"]): float(c["frames_tracked"]) for c in per_clip})
+    return row
+
+
+def eval_columns(rows: Sequence[dict[str, float]], rename=lambda name: name) -> dict[str, np.ndarray]:
+    """Per-seed :func:`eval_metrics` rows -> ``{name: [S]}``, the driver's ``evaluate`` result."""
+    return {rename(name): np.array([r[name] for r in rows]) for name in rows[0]}
 
 
 # curves.png of an expert run: the sample-efficiency curve first, then training figures.
@@ -71,36 +92,23 @@ def make_evaluator(expert: Expert):
     checkpoint of that state (one seed at a time; compiled on the first call, then reused).
     """
     play = expert_evaluate.make_play_clips(expert, max(expert_evaluate.steps_per_clip(expert)))
-    keys = {names.EVAL_SUCCESS_RATE: "success_rate", EVAL_G_MPJPE: "g_mpjpe_mm", EVAL_MPJPE: "mpjpe_mm",
-            EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
-    clip_columns = len(expert.clips) <= MAX_CLIP_COLUMNS
 
-    def summaries(policies) -> list[dict]:
-        rows = []
-        for policy in policies:
-            extras = play(policy, expert.motion_lib).extras
-            per_clip = expert_evaluate.clip_results(
+    def seed_metrics(policy) -> dict[str, float]:
+        extras = play(policy, expert.motion_lib).extras
+        return eval_metrics(
+            expert_evaluate.clip_results(
                 expert,
                 np.asarray(extras[expert_evaluate.SIM_BODY_POS]),
                 np.asarray(extras[expert_evaluate.REF_BODY_POS]),
             )
-            summary = expert_evaluate.summarize_clips(per_clip)
-            row = {n: summary[key] for n, key in keys.items()}
-            row[EVAL_TRACKED_FRACTION] = float(np.mean([c["frames_tracked"] / c["frames"] for c in per_clip]))
-            if clip_columns:
-                row.update({eval_clip_metric(c["clip"]): c["frames_tracked"] for c in per_clip})
-            rows.append(row)
-        return rows
-
-    def columns(rows, rename=lambda name: name) -> dict[str, np.ndarray]:
-        return {rename(n): np.array([np.nan if r[n] is None else r[n] for r in rows], float) for n in rows[0]}
+        )
 
     def evaluate(training_state) -> dict[str, np.ndarray]:
         states = [expert_evaluate.seed_state(training_state, s) for s in range(int(training_state.iteration.shape[0]))]
-        metrics = columns(summaries([ppo.policy_params(s) for s in states]))
+        metrics = eval_columns([seed_metrics(ppo.policy_params(s)) for s in states])
         if training_state.policy_average is not None:  # the current weights too, beside their average
-            current = summaries([ppo.current_policy_params(s) for s in states])
-            metrics.update(columns(current, names.current_policy_eval_metric))
+            current = [seed_metrics(ppo.current_policy_params(s)) for s in states]
+            metrics.update(eval_columns(current, names.current_policy_eval_metric))
         return metrics
 
     return evaluate
@@ -158,6 +166,8 @@ __all__ = [
     "EVAL_TRACKED_FRACTION",
     "MAX_CLIP_COLUMNS",
     "eval_clip_metric",
+    "eval_columns",
+    "eval_metrics",
     "make_evaluator",
     "make_trainer",
     "train_expert",

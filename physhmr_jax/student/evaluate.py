@@ -57,19 +57,14 @@ def video_results(student: Student, play, training_state) -> dict:
 
 def make_evaluator(student: Student):
     """``evaluate(training_state [S, ...]) -> {name: [S]}`` on ``student``'s videos (in training)."""
-    from physhmr_jax.agents import metric_names as names
-    from physhmr_jax.expert.train import EVAL_G_MPJPE, EVAL_MPJPE, EVAL_PA_MPJPE
+    from physhmr_jax.expert.train import eval_columns, eval_metrics
 
     play = make_play_videos(student, max(steps_per_video(student)))
-    keys = {names.EVAL_SUCCESS_RATE: "success_rate", EVAL_G_MPJPE: "g_mpjpe_mm", EVAL_MPJPE: "mpjpe_mm",
-            EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
 
     def evaluate(training_state) -> dict[str, np.ndarray]:
-        rows = [
-            video_results(student, play, expert_evaluate.seed_state(training_state, s))
-            for s in range(int(training_state.iteration.shape[0]))
-        ]
-        return {name: np.array([np.nan if r[key] is None else r[key] for r in rows]) for name, key in keys.items()}
+        seeds = range(int(training_state.iteration.shape[0]))
+        rows = [video_results(student, play, expert_evaluate.seed_state(training_state, s))["per_video"] for s in seeds]
+        return eval_columns([eval_metrics(r) for r in rows])
 
     return evaluate
 
