@@ -76,7 +76,8 @@ def _pooled(curves: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray
     if len(curves) == 1:
         return curves[0]
     steps = sorted(set.intersection(*(set(s.tolist()) for s, _ in curves)))
-    columns = [[{v: i for i, v in enumerate(s.tolist())}[x] for x in steps] for s, _ in curves]
+    indices = [{v: i for i, v in enumerate(s.tolist())} for s, _ in curves]
+    columns = [[index[x] for x in steps] for index in indices]
     values = np.concatenate([v[:, c] for (_, v), c in zip(curves, columns, strict=True)], axis=0)
     return np.asarray(steps, dtype=float), values
 

@@ -27,6 +27,9 @@ EVAL_TRACKED_FRACTION = "eval/tracked_fraction"
 # Libraries of at most this many clips also log each clip's frames tracked, which says which clip
 # an evaluation lost; larger ones (AMASS) only the means.
 MAX_CLIP_COLUMNS = 32
+# Logged name -> key of PHC's summary (``expert/evaluate.summarize_clips``).
+_SUMMARY_KEYS = {names.EVAL_SUCCESS_RATE: "success_rate", EVAL_G_MPJPE: "g_mpjpe_mm", EVAL_MPJPE: "mpjpe_mm",
+                 EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
 
 
 def eval_clip_metric(clip: str) -> str:
@@ -40,9 +43,7 @@ def eval_metrics(per_clip: Sequence[dict]) -> dict[str, float]:
     most :data:`MAX_CLIP_COLUMNS` clips, each clip's frames tracked. The student's evaluation
     logs the same (its videos as clips)."""
     summary = expert_evaluate.summarize_clips(per_clip)
-    keys = {names.EVAL_SUCCESS_RATE: "success_rate", EVAL_G_MPJPE: "g_mpjpe_mm", EVAL_MPJPE: "mpjpe_mm",
-            EVAL_PA_MPJPE: "pa_mpjpe_mm"}  # fmt: skip
-    row = {name: np.nan if summary[key] is None else float(summary[key]) for name, key in keys.items()}
+    row = {name: np.nan if summary[key] is None else float(summary[key]) for name, key in _SUMMARY_KEYS.items()}
     row[EVAL_TRACKED_FRACTION] = float(np.mean([c["frames_tracked"] / c["frames"] for c in per_clip]))
     if len(per_clip) <= MAX_CLIP_COLUMNS:
         row.update({eval_clip_metric(c["clip"]): float(c["frames_tracked"]) for c in per_clip})
