@@ -111,6 +111,70 @@ def test_record_reads_the_training_env_clip():
     np.testing.assert_array_equal(recorded[CLIP_ID], [2.0, 0.0, 1.0])
 
 
+def test_segments_count_where_in_the_clip_and_start_there():
+    """S = 3 segments: a step is counted in the segment of its time, the cells' weights give
+    the clips' weights and each clip's segment weights, and resets follow both."""
+    from physhmr_jax.motion.library import build_motion_lib
+    from physhmr_jax.motion.procedural import generate_library
+
+    dt = 1 / 30
+    lib = build_motion_lib(generate_library(num_clips_per_type=1, seed=0)[:2])
+    spans = tuple(float(d) - dt for d in np.asarray(lib.clip_duration_s))
+    sampler = FailureWeightedClips(2, decay=0.5, floor=0.2, segments=3, start_spans_s=spans)
+    # record: clip 0 at 10 % of its span is segment 0, clip 1 at 50 % segment 1, at its end segment 2.
+    state = SimpleNamespace(
+        inner=SimpleNamespace(
+            clip_id=jnp.array([0, 1, 1]), time_s=jnp.array([0.1 * spans[0], 0.5 * spans[1], spans[1]])
+        )
+    )
+    np.testing.assert_array_equal(sampler.record(state, None, None)[CLIP_ID], [0.0, 4.0, 5.0])
+    # One rollout: cell 4 (clip 1, middle) fails 3 of 4 steps, cell 0 plays 4 steps without failing.
+    counts, _ = sampler.update(sampler.init(), _transitions(clip_ids=[[0, 0, 4, 4], [0, 0, 4, 4]],
+                                                            terminated=[[0, 0, 1, 1], [0, 0, 1, 0]]))  # fmt: skip
+    np.testing.assert_allclose(counts.steps, [4, 0, 0, 0, 4, 0])
+    np.testing.assert_allclose(counts.failures, [0, 0, 0, 0, 3, 0])
+    rates = np.array([1 / 24, 1 / 20, 1 / 20, 1 / 20, 4 / 24, 1 / 20])
+    np.testing.assert_allclose(sampler.rates(counts), rates, rtol=1e-6)
+    base = np.repeat(np.asarray(lib.clip_weight), 3) / 3
+    cells = 0.8 * base * rates / np.sum(base * rates) + 0.2 * base
+    np.testing.assert_allclose(sampler.weights(counts, lib.clip_weight), cells, rtol=1e-5)
+    np.testing.assert_allclose(sampler.clip_weights(counts, lib.clip_weight), cells.reshape(2, 3).sum(1), rtol=1e-5)
+    np.testing.assert_allclose(sampler.clip_rates(counts), [1 / 24, 4 / 24], rtol=1e-6)  # the per-clip rule on the sums
+    played = sampler.apply(counts, lib)
+    np.testing.assert_allclose(played.clip_weight, cells.reshape(2, 3).sum(1), rtol=1e-5)
+    np.testing.assert_allclose(
+        played.segment_weight, cells.reshape(2, 3) / cells.reshape(2, 3).sum(1, keepdims=True), rtol=1e-5
+    )
+    n = 40_000
+    clip_ids, times = played.sample_starts(jax.random.PRNGKey(1), n, dt)
+    clip_ids, times = np.asarray(clip_ids), np.asarray(times)
+    cell = np.asarray(sampler.cell(jnp.asarray(clip_ids), jnp.asarray(times)))
+    np.testing.assert_array_equal(cell // 3, clip_ids)
+    share = np.bincount(cell, minlength=6) / n
+    np.testing.assert_allclose(share, cells, atol=0.01)
+    assert np.all(times >= 0) and np.all(times <= np.asarray(spans)[clip_ids] + 1e-5)
+
+
+def test_one_segment_draws_as_before_segments_existed():
+    """The default library (S = 1) draws its starts from the same random numbers as the
+    per-clip rule always did, so earlier runs replay bitwise."""
+    from physhmr_jax.motion.library import build_motion_lib
+    from physhmr_jax.motion.procedural import generate_library
+
+    lib = build_motion_lib(generate_library(num_clips_per_type=1, seed=0)[:3])
+    assert lib.num_segments == 1
+    key = jax.random.PRNGKey(7)
+    clip_ids, times = lib.sample(key, 64)
+    key_clip, key_time = jax.random.split(key)
+    expected_ids = jax.random.choice(key_clip, 3, (64,), p=lib.clip_weight)
+    chex.assert_trees_all_equal(clip_ids, expected_ids)
+    chex.assert_trees_all_equal(times, jax.random.uniform(key_time, (64,)) * lib.clip_duration_s[expected_ids])
+    sampler = FailureWeightedClips(3)
+    state = ClipFailures(steps=jnp.array([10.0, 20.0, 30.0]), failures=jnp.array([1.0, 0.0, 5.0]))
+    chex.assert_trees_all_equal(sampler.clip_rates(state), sampler.rates(state))
+    chex.assert_trees_all_equal(sampler.apply(state, lib).segment_weight, lib.segment_weight)
+
+
 def test_config_names_the_bad_setting():
     assert clip_sampling.make_clip_sampling("duration", 3) is None
     assert isinstance(clip_sampling.make_clip_sampling("failure", 3), FailureWeightedClips)
@@ -120,6 +184,10 @@ def test_config_names_the_bad_setting():
         clip_sampling.make_clip_sampling("failure", 3, floor=0.0)
     with pytest.raises(ConfigError, match="motions.failure_decay"):
         clip_sampling.make_clip_sampling("failure", 3, decay=1.0)
+    with pytest.raises(ConfigError, match="motions.failure_segments"):
+        clip_sampling.make_clip_sampling("failure", 3, segments=0)
+    with pytest.raises(ConfigError, match="start range: 2 for 3 clips"):
+        clip_sampling.make_clip_sampling("failure", 3, segments=4, start_spans_s=(1.0, 2.0))
 
 
 # ------------------------------------------------------------------------------------
@@ -189,6 +257,13 @@ def test_expert_curriculum_keeps_the_training_library_size(tmp_path):
     assert build_expert(config).curriculum is None  # the default: the library's own weights
     config.motions.clip_sampling = "failure"
     assert build_expert(config).curriculum.num_clips == 2
+    config.motions.failure_segments = 4
+    expert = build_expert(config)
+    assert expert.curriculum.segments == 4 and expert.curriculum.num_cells == 8
+    spans = [c.duration_s - expert.env.dt for c in expert.clips]  # each clip's start range
+    np.testing.assert_allclose(expert.curriculum.start_spans_s, spans, rtol=1e-6)
+    assert sorted(np.round(np.array(spans) * 30)) == [23, 38]  # 25 and 40 frames at 30 fps, less a step
+    config.motions.failure_segments = 1
     other = build_expert(config, motions=[str(tmp_path / "turn.npz")])
     assert len(other.clips) == 1 and other.curriculum.num_clips == 2
     del config.motions["clip_sampling"]  # a run saved before the setting existed

@@ -48,12 +48,13 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     # env, networks, body and shapes).
     for clip in (synthetic_clip("walk", 40, 0.5), synthetic_clip("turn", 25, -1.0)):
         clip.save(motions / f"{clip.name}.npz")
-    # Failure-weighted clip sampling and a moving average of the policy on: their states are
+    # Failure-weighted clip sampling (per half clip) and a moving average of the policy on: their states are
     # part of every checkpoint that eval, export and a resume restore (the defaults, the
     # library's weights and no average, are every other run's); evaluations play the average.
     args = ["train", "expert", "--preset", "smoke", "--motions", str(motions), "--out", str(run),
             "--iterations", "3", "--checkpoint-every", "2", "--no-progress", "--set", "run.eval_every=2",
-            "--set", "motions.clip_sampling=failure", "--set", "ppo.policy_average_decay=0.5"]  # fmt: skip
+            "--set", "motions.clip_sampling=failure", "--set", "motions.failure_segments=2",
+            "--set", "ppo.policy_average_decay=0.5"]  # fmt: skip
     assert cli.main(args) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out)  # stdout is the JSON summary alone; the log goes to stderr
@@ -97,6 +98,9 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     # With failure-weighted sampling each clip also reports what training saw of it.
     assert abs(sum(row["training_clip_weight"] for row in result["per_clip"]) - 1.0) < 1e-5
     assert all(0.0 < row["training_failure_rate"] <= 1.0 for row in result["per_clip"])
+    # ... and where in the clip its starts were drawn: each half's share of the clip's.
+    for row in result["per_clip"]:
+        assert len(row["training_segment_weights"]) == 2 and sum(row["training_segment_weights"]) == pytest.approx(1.0)
     assert 0.0 <= result["success_rate"] <= 1.0
     for key in ("g_mpjpe_mm", "mpjpe_mm", "pa_mpjpe_mm"):
         assert np.isfinite(result[key]) and 0.0 < result[key] < 2000.0, (key, result[key])

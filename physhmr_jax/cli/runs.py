@@ -165,6 +165,8 @@ def cmd_eval_expert(args) -> int:
             training = ""
             if "training_failure_rate" in row:  # failure-weighted clip sampling
                 training = f"  training: {row['training_failure_rate']:.3f} failures/step, weight {row['training_clip_weight']:.3f}"
+            if "training_segment_weights" in row:  # ... counted per segment of the clip
+                training += ", segments " + " ".join(f"{w:.2f}" for w in row["training_segment_weights"])
             print(f"  {row['clip']:<24} {'ok  ' if row['success'] else 'FAIL'} {row['frames_tracked']:5d}/{row['frames']:<5d} "
                   f"G-MPJPE {row['g_mpjpe_mm']:7.1f}  MPJPE {row['mpjpe_mm']:6.1f}  PA {row['pa_mpjpe_mm']:6.1f} mm{training}")  # fmt: skip
         mm = lambda key: "n/a" if result[key] is None else f"{result[key]:.1f}"  # noqa: E731

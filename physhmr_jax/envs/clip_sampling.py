@@ -18,8 +18,15 @@ where ``base`` is the library's own ``clip_weight`` (by duration): the first ter
 share of the failures clip c would see under ``base``, the second keeps every clip in play
 (a clip that is held is still rehearsed, at ``floor`` of its old share). The pseudo-counts
 make an unplayed clip look like one failing every 20 steps, so it is tried early.
+With ``segments`` S > 1 the same counts are kept per *cell*: each clip's start range
+[0, duration - dt] cut into S equal segments, a step counted in the segment of its time. The
+cells' weights ``base_c / S * rate_cs`` (floor as above) give the clip's weight (their sum)
+and where in the clip its episodes start (``MotionLib.segment_weight``): a clip that fails
+in one place, a walk's turn, is started there more often. S = 1 is the per-clip rule,
+bitwise.
+
 Works on the training env (``envs/wrappers.py``) around the imitation env: it reads the
-clip of each step's state (``state.inner.clip_id``).
+clip and time of each step's state (``state.inner.clip_id``, ``state.inner.time_s``).
 """
 
 from __future__ import annotations
@@ -34,14 +41,14 @@ from physhmr_jax.agents import acting
 from physhmr_jax.config_io import ConfigError
 from physhmr_jax.motion.library import MotionLib
 
-CLIP_ID = "clip_id"  # Transition.extras key: the clip each step played
+CLIP_ID = "clip_id"  # Transition.extras key: the cell (clip, segment) each step played, c * S + s
 PRIOR_FAILURES = 1.0  # pseudo-counts of every clip's rate: 1 failure in 20 steps
 PRIOR_STEPS = 20.0
 
 
 @struct.dataclass
 class ClipFailures:
-    """Discounted per-clip counts [C] from the rollouts so far."""
+    """Discounted counts [C * S] (per clip and segment, clip-major) from the rollouts so far."""
 
     steps: jax.Array
     failures: jax.Array
@@ -51,13 +58,17 @@ class ClipFailures:
 class FailureWeightedClips:
     """Clips drawn by their failure rate in training (module docstring).
 
-    num_clips: the library's clips (the state's size); decay: per iteration, of the counts
-    (0.9: about the last 10 rollouts); floor: the share of the library's own weights kept.
+    num_clips: the library's clips; decay: per iteration, of the counts (0.9: about the last
+    10 rollouts); floor: the share of the library's own weights kept; segments: S, the
+    segments of each clip's start range counted apart (1: per clip); start_spans_s: with
+    S > 1, each clip's start range in seconds (duration - dt), which places a step's time.
     """
 
     num_clips: int
     decay: float = 0.9
     floor: float = 0.2
+    segments: int = 1
+    start_spans_s: tuple[float, ...] = ()
 
     def __post_init__(self):
         if self.num_clips < 1:
@@ -66,44 +77,90 @@ class FailureWeightedClips:
             raise ConfigError(f"motions.failure_decay must be within [0, 1), not {self.decay}")
         if not 0.0 < self.floor <= 1.0:
             raise ConfigError(f"motions.failure_floor must be within (0, 1], not {self.floor}")
+        if not (isinstance(self.segments, int) and self.segments >= 1):
+            raise ConfigError(f"motions.failure_segments must be a whole number >= 1, not {self.segments!r}")
+        if self.segments > 1 and len(self.start_spans_s) != self.num_clips:
+            raise ConfigError(
+                f"failure-weighted segments need each clip's start range: {len(self.start_spans_s)} "
+                f"for {self.num_clips} clips"
+            )
+
+    @property
+    def num_cells(self) -> int:
+        return self.num_clips * self.segments
 
     def init(self) -> ClipFailures:
-        zeros = jnp.zeros((self.num_clips,), jnp.float32)
+        zeros = jnp.zeros((self.num_cells,), jnp.float32)
         return ClipFailures(steps=zeros, failures=zeros)
 
     def rates(self, state: ClipFailures) -> jax.Array:
-        """[C] failures per step (with the pseudo-counts)."""
+        """[C * S] failures per step (with the pseudo-counts)."""
         return (state.failures + PRIOR_FAILURES) / (state.steps + PRIOR_STEPS)
 
     def weights(self, state: ClipFailures, base: jax.Array) -> jax.Array:
-        """[C] sampling probabilities from the library's own ``base`` weights."""
+        """[C * S] sampling probabilities of the cells from the library's own ``base`` [C]
+        clip weights (each clip's share split evenly over its segments)."""
+        base = jnp.repeat(base, self.segments) / self.segments
         failing = base * self.rates(state)
         return (1.0 - self.floor) * failing / jnp.sum(failing) + self.floor * base
 
+    def clip_rates(self, state: ClipFailures) -> jax.Array:
+        """[C] each clip's failures per step over all its segments (with the pseudo-counts)."""
+        per_clip = lambda x: jnp.sum(x.reshape(self.num_clips, self.segments), axis=1)
+        return (per_clip(state.failures) + PRIOR_FAILURES) / (per_clip(state.steps) + PRIOR_STEPS)
+
+    def clip_weights(self, state: ClipFailures, base: jax.Array) -> jax.Array:
+        """[C] the clips' sampling probabilities (their cells' sum)."""
+        return jnp.sum(self.weights(state, base).reshape(self.num_clips, self.segments), axis=1)
+
     def apply(self, state: ClipFailures, motion_lib: MotionLib) -> MotionLib:
-        return motion_lib.replace(clip_weight=self.weights(state, motion_lib.clip_weight))
+        cells = self.weights(state, motion_lib.clip_weight)
+        if self.segments == 1:
+            return motion_lib.replace(clip_weight=cells)
+        cells = cells.reshape(self.num_clips, self.segments)
+        clip_weight = jnp.sum(cells, axis=1)
+        return motion_lib.replace(clip_weight=clip_weight, segment_weight=cells / clip_weight[:, None])
+
+    def cell(self, clip_id: jax.Array, time_s: jax.Array) -> jax.Array:
+        """[B] int32 cell c * S + s of steps at ``time_s`` seconds into clip ``clip_id``."""
+        if self.segments == 1:
+            return clip_id.astype(jnp.int32)
+        spans = jnp.maximum(jnp.asarray(self.start_spans_s, jnp.float32)[clip_id], 1e-6)
+        segment = jnp.clip(jnp.floor(time_s / spans * self.segments), 0, self.segments - 1).astype(jnp.int32)
+        return clip_id.astype(jnp.int32) * self.segments + segment
 
     def record(self, state, action, next_state) -> dict[str, jax.Array]:
         del action, next_state
-        return {CLIP_ID: state.inner.clip_id.astype(jnp.float32)}  # float: the rollout zeroes invalid fields
+        time_s = state.inner.time_s if self.segments > 1 else None
+        # float: the rollout zeroes invalid fields
+        return {CLIP_ID: self.cell(state.inner.clip_id, time_s).astype(jnp.float32)}
 
     def update(self, state: ClipFailures, transitions: acting.Transition) -> tuple[ClipFailures, dict[str, jax.Array]]:
-        clip = transitions.extras[CLIP_ID].reshape(-1).astype(jnp.int32)
+        cell = transitions.extras[CLIP_ID].reshape(-1).astype(jnp.int32)
         valid = transitions.valid.reshape(-1)
-        steps = jax.ops.segment_sum(valid, clip, num_segments=self.num_clips)
-        failures = jax.ops.segment_sum(transitions.terminated.reshape(-1) * valid, clip, num_segments=self.num_clips)
+        steps = jax.ops.segment_sum(valid, cell, num_segments=self.num_cells)
+        failures = jax.ops.segment_sum(transitions.terminated.reshape(-1) * valid, cell, num_segments=self.num_cells)
         state = ClipFailures(steps=self.decay * state.steps + steps, failures=self.decay * state.failures + failures)
         rates = self.rates(state)
         return state, {"failure_rate_max": jnp.max(rates), "failure_rate_min": jnp.min(rates)}
 
 
-def make_clip_sampling(kind: str, num_clips: int, *, decay: float = 0.9, floor: float = 0.2):
+def make_clip_sampling(
+    kind: str,
+    num_clips: int,
+    *,
+    decay: float = 0.9,
+    floor: float = 0.2,
+    segments: int = 1,
+    start_spans_s: tuple[float, ...] = (),
+):
     """The curriculum of ``motions.clip_sampling``: None for ``"duration"`` (the library's
     own weights, fixed), :class:`FailureWeightedClips` for ``"failure"``."""
     if kind == "duration":
         return None
     if kind == "failure":
-        return FailureWeightedClips(num_clips, decay=decay, floor=floor)
+        spans = tuple(float(x) for x in start_spans_s) if segments != 1 else ()
+        return FailureWeightedClips(num_clips, decay=decay, floor=floor, segments=segments, start_spans_s=spans)
     raise ConfigError(f"unknown motions.clip_sampling {kind!r} (use 'duration' or 'failure')")
 
 

@@ -85,9 +85,14 @@ def build_expert(config: ml_collections.ConfigDict, *, motions: str | Sequence[s
     env = imitation.ImitationEnv(humanoid, expert_config.env_config(config))
     sampling = expert_config.clip_sampling_settings(config)
     kind = sampling["clip_sampling"]
-    num_clips = len(clips) if motions is None or kind == "duration" else len(load(m.path))
+    training_clips = clips if motions is None or kind == "duration" else load(m.path)
     curriculum = clip_sampling.make_clip_sampling(
-        kind, num_clips, decay=sampling["failure_decay"], floor=sampling["failure_floor"]
+        kind,
+        len(training_clips),
+        decay=sampling["failure_decay"],
+        floor=sampling["failure_floor"],
+        segments=sampling["failure_segments"],
+        start_spans_s=tuple(max(c.duration_s - env.dt, 0.0) for c in training_clips),
     )
     root_assist = assist.make_root_assist(env.config.assist_decay_env_steps)
     played = env

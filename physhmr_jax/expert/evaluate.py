@@ -200,10 +200,14 @@ def evaluate_expert(
     play_s = time.perf_counter() - start
     per_clip = clip_results(expert, extras[SIM_BODY_POS], extras[REF_BODY_POS])
     if expert.curriculum is not None and motions is None:  # what training saw of each clip
-        rates = np.asarray(expert.curriculum.rates(training_state.curriculum))
-        weights = np.asarray(expert.curriculum.weights(training_state.curriculum, expert.motion_lib.clip_weight))
-        for row, rate, weight in zip(per_clip, rates, weights, strict=True):
+        curriculum, counts, base = expert.curriculum, training_state.curriculum, expert.motion_lib.clip_weight
+        rates = np.asarray(curriculum.clip_rates(counts))
+        weights = np.asarray(curriculum.clip_weights(counts, base))
+        cells = np.asarray(curriculum.weights(counts, base)).reshape(len(per_clip), -1)
+        for row, rate, weight, segments in zip(per_clip, rates, weights, cells, strict=True):
             row["training_failure_rate"], row["training_clip_weight"] = float(rate), float(weight)
+            if curriculum.segments > 1:  # where in the clip training started: each segment's share
+                row["training_segment_weights"] = [float(x) for x in segments / weight]
     summary = {
         "run_dir": str(out),
         "iteration": int(np.asarray(training_state.iteration)),

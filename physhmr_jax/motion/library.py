@@ -60,6 +60,9 @@ class MotionLib:
     clip_duration_s: jax.Array
     clip_weight: jax.Array  # sampling probability (sums to 1)
     clip_offsets: jax.Array  # [C, 24, 3] skeleton of each clip
+    # [C, S] within each clip, the probability of a start in each of S equal segments of its
+    # start range (each row sums to 1); S = 1 (the default) is uniform over the clip.
+    segment_weight: jax.Array
     clip_names: tuple[str, ...] = struct.field(pytree_node=False, default=())
 
     @property
@@ -70,11 +73,23 @@ class MotionLib:
     def num_frames(self) -> int:
         return int(self.root_pos.shape[0])
 
+    @property
+    def num_segments(self) -> int:
+        return int(self.segment_weight.shape[1])
+
     def sample(self, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
-        """``n`` (clip id, time in seconds) pairs: clips by ``clip_weight``, times uniform."""
+        """``n`` (clip id, time in seconds) pairs: clips by ``clip_weight``, times uniform
+        (with S > 1 segments: a segment by ``segment_weight``, uniform within it)."""
         key_clip, key_time = jax.random.split(key)
         clip_ids = jax.random.choice(key_clip, self.num_clips, (n,), p=self.clip_weight)
-        times = jax.random.uniform(key_time, (n,)) * self.clip_duration_s[clip_ids]
+        if self.num_segments > 1:  # static: S = 1 draws exactly as before segments existed
+            key_time, key_segment = jax.random.split(key_time)
+        fraction = jax.random.uniform(key_time, (n,))
+        if self.num_segments > 1:
+            logits = jnp.log(jnp.maximum(self.segment_weight[clip_ids], 1e-30))
+            segment = jax.random.categorical(key_segment, logits, axis=-1)
+            fraction = (segment + fraction) / self.num_segments
+        times = fraction * self.clip_duration_s[clip_ids]
         return clip_ids, times
 
     def sample_starts(self, key: jax.Array, n: int, dt: float) -> tuple[jax.Array, jax.Array]:
@@ -199,5 +214,6 @@ def build_motion_lib(clips: list[Clip], *, weights: str | np.ndarray = "duration
         clip_duration_s=jnp.asarray(durations),
         clip_weight=jnp.asarray(w, jnp.float32),
         clip_offsets=jnp.asarray(np.stack([c.skeleton.offsets_m for c in clips]), jnp.float32),
+        segment_weight=jnp.ones((len(clips), 1), jnp.float32),
         clip_names=tuple(c.name for c in clips),
     )
