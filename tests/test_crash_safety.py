@@ -118,6 +118,30 @@ def test_a_row_cut_short_is_dropped_and_a_malformed_row_is_one_line(tmp_path):
     assert "\n" not in str(info.value)
 
 
+def test_a_resumed_log_keeps_the_straight_run_file(tmp_path):
+    """Reopening the log on resume rewrites the rows up to the checkpoint: an evaluation column
+    that only some rows logged stays empty there (not "nan"), and later rows append as before."""
+    from physhmr_jax.agents.run_dir import MetricsLog
+
+    def log_rows(log, iterations):
+        for it in iterations:
+            metrics = {"loss": np.array([0.5 * it, 1.5])}
+            if it % 2 == 0:
+                metrics["eval/success_rate"] = np.array([1.0, 0.5])
+            log.write(it, 16.0 * it, 0.1 * it, metrics)
+
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    log_rows(MetricsLog(straight, tensorboard=False), range(1, 5))
+    resumed = tmp_path / "resumed"
+    resumed.mkdir()
+    log_rows(MetricsLog(resumed, tensorboard=False), range(1, 4))  # iteration 3 is after the checkpoint at 2
+    log_rows(MetricsLog(resumed, resume_iteration=2, tensorboard=False), range(3, 5))
+    text = (resumed / "metrics.csv").read_text()
+    assert text == (straight / "metrics.csv").read_text()
+    assert "nan" not in text and text.splitlines()[1].endswith(",")  # iteration 1 logged no evaluation
+
+
 def test_a_damaged_checkpoint_is_skipped_for_the_one_before(tmp_path):
     """The newest complete checkpoint fails to read (a file lost): resume warns, restores the
     one before, and the finished run equals the straight one."""

@@ -159,7 +159,11 @@ class MetricsLog:
         with open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=self._columns)
             writer.writeheader()
-            writer.writerows(self._rows)
+            # A metric a row did not log reads back as NaN: it is written back empty, as
+            # ``write`` leaves it, so a resumed run's file reads as a straight run's.
+            writer.writerows(
+                {k: "" if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in self._rows
+            )
         tmp.replace(self.path)
 
     def write(self, iteration: int, env_steps: float, wall_time_s: float, metrics: Mapping[str, np.ndarray]) -> None:
