@@ -202,8 +202,8 @@ def evaluate_expert(
     if expert.curriculum is not None and motions is None:  # what training saw of each clip
         curriculum, counts, base = expert.curriculum, training_state.curriculum, expert.motion_lib.clip_weight
         rates = np.asarray(curriculum.clip_rates(counts))
-        weights = np.asarray(curriculum.clip_weights(counts, base))
         cells = np.asarray(curriculum.weights(counts, base)).reshape(len(per_clip), -1)
+        weights = cells.sum(axis=1)  # a clip's weight is its cells' sum (``clip_weights``)
         for row, rate, weight, segments in zip(per_clip, rates, weights, cells, strict=True):
             row["training_failure_rate"], row["training_clip_weight"] = float(rate), float(weight)
             if curriculum.segments > 1:  # where in the clip training started: each segment's share
