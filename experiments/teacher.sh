@@ -22,6 +22,10 @@
 # budget: with symmetric networks both CMU walks on both seeds from about 500k and G-MPJPE under
 # 50 mm at 1M, docs/expert.md) or `fixed` (the recipe's constant 1e-4, clip 0.2). Default:
 # decay for cmu, fixed for procedural.
+# STARTS: where training episodes start. `uniform` (a clip by the library's weights, a time
+# uniform in it) or `failureS` with S a whole number (PHC's hard-negative mining per S-th of each
+# clip: a part drawn by its failure rate in training, 20 % by the library's weights, a time
+# uniform in the part; envs/clip_sampling.py). Default: uniform.
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 SET=${1:?usage: teacher.sh procedural|cmu [ENV_STEPS_PER_SEED]}
@@ -45,6 +49,12 @@ case "$SYMMETRY" in
   loss) recipe+=(--set ppo.symmetry_coef=10.0) ;;
   off) ;;
   *) echo "SYMMETRY must be networks, loss or off, not $SYMMETRY" >&2; exit 2 ;;
+esac
+STARTS=${STARTS:-uniform}
+case "$STARTS" in
+  uniform) ;;
+  failure[1-9]|failure[1-9][0-9]) recipe+=(--set motions.clip_sampling=failure --set motions.failure_segments="${STARTS#failure}") ;;
+  *) echo "STARTS must be uniform or failureS (S a whole number, e.g. failure4), not $STARTS" >&2; exit 2 ;;
 esac
 OUT=${OUT:-runs/expert/teacher_$SET}
 if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(); fi
