@@ -160,7 +160,8 @@ class MetricsLog:
             writer = csv.DictWriter(f, fieldnames=self._columns)
             writer.writeheader()
             # A metric a row did not log reads back as NaN: it is written back empty, as
-            # ``write`` leaves it, so a resumed run's file reads as a straight run's.
+            # ``write`` leaves it, so a resumed run's file reads as a straight run's. (A metric
+            # logged as NaN is emptied too; both read back as NaN.)
             writer.writerows(
                 {k: "" if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in self._rows
             )

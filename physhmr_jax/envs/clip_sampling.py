@@ -109,10 +109,6 @@ class FailureWeightedClips:
         per_clip = lambda x: jnp.sum(x.reshape(self.num_clips, self.segments), axis=1)
         return (per_clip(state.failures) + PRIOR_FAILURES) / (per_clip(state.steps) + PRIOR_STEPS)
 
-    def clip_weights(self, state: ClipFailures, base: jax.Array) -> jax.Array:
-        """[C] the clips' sampling probabilities (their cells' sum)."""
-        return jnp.sum(self.weights(state, base).reshape(self.num_clips, self.segments), axis=1)
-
     def apply(self, state: ClipFailures, motion_lib: MotionLib) -> MotionLib:
         cells = self.weights(state, motion_lib.clip_weight)
         if self.segments == 1:

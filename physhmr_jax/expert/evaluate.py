@@ -203,7 +203,7 @@ def evaluate_expert(
         curriculum, counts, base = expert.curriculum, training_state.curriculum, expert.motion_lib.clip_weight
         rates = np.asarray(curriculum.clip_rates(counts))
         cells = np.asarray(curriculum.weights(counts, base)).reshape(len(per_clip), -1)
-        weights = cells.sum(axis=1)  # a clip's weight is its cells' sum (``clip_weights``)
+        weights = cells.sum(axis=1)  # a clip's weight is its cells' sum, as ``apply`` plays it
         for row, rate, weight, segments in zip(per_clip, rates, weights, cells, strict=True):
             row["training_failure_rate"], row["training_clip_weight"] = float(rate), float(weight)
             if curriculum.segments > 1:  # where in the clip training started: each segment's share
