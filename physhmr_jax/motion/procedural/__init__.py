@@ -12,10 +12,13 @@ How a clip is made (host-side numpy plus the project's jitted FK for the sole po
      fixed coefficients of each type are named in its table (``GAIT_STYLES``, ``JUMP``,
      ``SQUAT``, ``REACH``, ``WAVE``).
   2. **Local pose.** Analytic leg IK reaches those foot targets from the planned pelvis;
-     all 69 hinges are then clipped to ``mjcf.joint_ranges_rad()`` (:mod:`.solve`).
+     all 69 hinges are then clipped to ``mjcf.joint_ranges_rad()`` (:mod:`.solve`). A clip
+     with flight (run, jump) moves its planned pelvis so that the centre of mass (the
+     humanoid's geom masses), not the pelvis, follows the planned path.
   3. **Root from the feet.** The root height puts the lowest sole point on z = 0 in
-     contact (a ballistic arc in flight), and the horizontal root is integrated so the
-     contact foot does not move: foot skating is ~0 by construction (:mod:`.solve`).
+     contact (in flight the centre of mass follows a ballistic arc), and the horizontal
+     root is integrated so the contact foot does not move: foot skating is ~0 by
+     construction (:mod:`.solve`). ``physhmr_jax.motion.dynamics`` checks the result.
 
 Conventions are the skeleton's (:mod:`.body`): world z up, rest T-pose facing +x, left +y.
 """

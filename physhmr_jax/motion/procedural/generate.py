@@ -18,7 +18,7 @@ from physhmr_jax.motion.procedural.jump import plan_jump
 from physhmr_jax.motion.procedural.locomotion import GAIT_STYLES, plan_gait
 from physhmr_jax.motion.procedural.params import MOTION_TYPES, MotionParams, check_type, sample_params
 from physhmr_jax.motion.procedural.plan import Plan
-from physhmr_jax.motion.procedural.solve import ground_root, solve_pose
+from physhmr_jax.motion.procedural.solve import com_offsets, com_on_path, ground_root, solve_pose
 from physhmr_jax.motion.procedural.standing import plan_squat
 
 # A planner: (parameters, times [T] in seconds, leg geometry, the clip's random stream) -> Plan.
@@ -63,10 +63,14 @@ def generate_clip(
     # Lengths scale with the body; speeds stay (the cadence adapts instead).
     params, rng = sample_params(motion_type, seed, legs.size)
     plan = PLANNERS[motion_type](params, t, legs, rng)
+    flight = not plan.feet.contact.any(axis=0).all()  # run, jump: the centre of mass is ballistic there
+    if flight:
+        plan = com_on_path(plan, legs, skeleton)
     dof, pelvis_rot = solve_pose(plan, legs)
     root_quat = matrix_to_quat(pelvis_rot)
     plan_pos = np.concatenate([plan.pelvis_xy, plan.pelvis_z[:, None]], -1)
-    root_pos = ground_root(dof, root_quat, plan.feet.contact, plan_pos, skeleton, fps)
+    com = com_offsets(root_quat, dof, skeleton) if flight else None
+    root_pos = ground_root(dof, root_quat, plan.feet.contact, plan_pos, skeleton, fps, com_offset=com)
     clip = Clip(
         name=name or f"{motion_type}_{seed}",
         fps=float(fps),

@@ -179,12 +179,27 @@ def _jump_height(
     crouch = p.crouch_m
     z = np.full(tl.local_t.shape[0], stand_h)
     z = np.where(tl.inside("crouch"), stand_h - crouch * minjerk(tl.progress("crouch")), z)
-    z = np.where(tl.inside("push"), stand_h - crouch + (h_to - stand_h + crouch) * smoothstep(tl.progress("push")), z)
+    # Push and landing: cubic Hermite segments that leave the ground at the flight's take-off
+    # speed and meet it at touchdown with the speed it lands with (a push that stops at
+    # take-off asks the centre of mass to fall faster than gravity with the feet down).
+    # The end speed is capped at 3x the mean, where the segment would dip (or overshoot).
+    low = stand_h - crouch
+    push_rise = h_to - low
+    push_exit = min(vz0 * p.push_s, 3.0 * push_rise)  # dz/ds at take-off, s the push's progress
+    z = np.where(tl.inside("push"), low + _hermite(tl.progress("push"), push_rise, 0.0, push_exit), z)
     z = np.where(tl.inside("flight"), h_to + vz0 * tau - 0.5 * GRAVITY_MPS2 * tau**2, z)
     land_low = stand_h - p.land_crouch_m
-    z = np.where(tl.inside("land"), h_to + (land_low - h_to) * np.sin(0.5 * np.pi * tl.progress("land")), z)
+    land_drop = land_low - h_to
+    land_entry = max(-vz0 * c.land_s, 3.0 * land_drop)  # dz/ds at touchdown (both negative)
+    z = np.where(tl.inside("land"), h_to + _hermite(tl.progress("land"), land_drop, land_entry, 0.0), z)
     z = np.where(tl.inside("recover"), land_low + (stand_h - land_low) * smoothstep(tl.progress("recover")), z)
     return z, h_to
+
+
+def _hermite(s: np.ndarray, rise: float, start_slope: float, end_slope: float) -> np.ndarray:
+    """Cubic from 0 to ``rise`` on s in [0, 1] with the given slopes dz/ds at both ends."""
+    s = np.clip(s, 0.0, 1.0)
+    return rise * (3 * s**2 - 2 * s**3) + start_slope * (s - 2 * s**2 + s**3) + end_slope * (s**3 - s**2)
 
 
 def _jump_arms(dof: np.ndarray, p: JumpParams, tl: _Timeline) -> None:

@@ -5,18 +5,28 @@
    clipped to ``mjcf.joint_ranges_rad()``.
 2. **Root from the feet.** Forward kinematics with the root at the origin (but with the
    frame's orientation) gives the four sole points. In contact frames the root height puts
-   the lowest sole point at z = 0; in flight (run, jump) it follows a ballistic arc with
+   the lowest sole point at z = 0; in flight (run, jump) the body's centre of mass (from
+   the humanoid's geom masses, :func:`com_offsets`) follows a ballistic arc with
    g = 9.81 m/s^2 whose take-off velocity makes the feet leave and land on z = 0. The
    horizontal root position is integrated so the contact foot does not move:
    ``root_xy(t+1) = root_xy(t) - (sole_xy(t+1) - sole_xy(t))``. Foot skating is ~0 by
    construction, and the planned pelvis path is only a guide for this step.
+
+A clip with flight is planned with its centre of mass, not its pelvis, on the planned path
+(:func:`com_on_path`): in flight nothing but gravity acts on the body, so its centre of mass
+moves at constant horizontal velocity while the legs and arms swing about it. A pelvis moved
+at constant speed instead makes the centre of mass of the run brake at 6-8 m/s^2 in every
+flight (``experiments/reference_physics.py``, ``docs/expert.md``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+
+import mujoco
 import numpy as np
 
-from physhmr_jax.geometry.rotations_np import axis_rotation, matrix_to_euler_xyz, wrap_angle
+from physhmr_jax.geometry.rotations_np import axis_rotation, matrix_to_euler_xyz, matrix_to_quat, wrap_angle
 from physhmr_jax.humanoid import mjcf
 from physhmr_jax.humanoid.kinematics import world_sole_points
 from physhmr_jax.humanoid.skeleton import Skeleton
@@ -27,6 +37,7 @@ SWING_REACH_FRACTION = 0.999  # IK targets beyond this fraction of full leg reac
 MAX_KNEE_FLEX_RAD = np.pi - 0.2  # IK targets closer to the hip than this knee flexion allows are pushed out
 _FK_CHUNK_FRAMES = 64  # frames per FK call: one compiled shape for every clip length
 _MIN_DIST_M = 1e-9
+COM_PATH_ITERATIONS = 3  # plan -> pose -> centre of mass -> plan; a 4th round moves the offsets < 0.2 mm
 
 
 def leg_ik(target, foot_rot, twist, thigh, shin) -> np.ndarray:
@@ -115,16 +126,47 @@ def _sole_points_at_origin(root_quat: np.ndarray, dof: np.ndarray, skeleton: Ske
     return np.concatenate(out)[:num_frames].astype(np.float64)
 
 
-def ground_root(dof, root_quat, contact, plan_pos, skeleton: Skeleton, fps: float) -> np.ndarray:
+def com_offsets(root_quat: np.ndarray, dof: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """[T, 3] the body's centre of mass relative to the root (world axes), from the masses of
+    the humanoid MuJoCo builds for ``skeleton`` (``mjcf.build_model``)."""
+    model = mjcf.build_model(skeleton)
+    data = mujoco.MjData(model)
+    mass = model.body_mass / model.body_mass.sum()
+    out = np.zeros((dof.shape[0], 3))
+    for f in range(dof.shape[0]):
+        data.qpos[:] = np.concatenate([np.zeros(3), root_quat[f], dof[f]])
+        mujoco.mj_kinematics(model, data)
+        out[f] = mass @ data.xipos
+    return out
+
+
+def com_on_path(plan: Plan, legs: LegGeometry, skeleton: Skeleton) -> Plan:
+    """``plan`` with its pelvis moved so that the centre of mass, not the pelvis, follows the
+    planned horizontal path (less the offset's clip mean, so the pelvis stays on the path on
+    average). The offset depends on the pose, which depends on the pelvis: a few rounds."""
+    path = plan.pelvis_xy
+    for _ in range(COM_PATH_ITERATIONS):
+        dof, pelvis_rot = solve_pose(plan, legs)
+        offset = com_offsets(matrix_to_quat(pelvis_rot), dof, skeleton)[:, :2]
+        plan = dataclasses.replace(plan, pelvis_xy=path - (offset - offset.mean(axis=0)))
+    return plan
+
+
+def ground_root(
+    dof, root_quat, contact, plan_pos, skeleton: Skeleton, fps: float, com_offset: np.ndarray | None = None
+) -> np.ndarray:
     """Root positions [T, 3] that keep the contact feet on the ground and still.
 
     Args:
       dof: [T, 69]; root_quat: [T, 4]; contact: [2, T] planned foot contacts;
-      plan_pos: [T, 3] the planned pelvis (start point; flight frames at the clip edges).
+      plan_pos: [T, 3] the planned pelvis (start point; flight frames at the clip edges);
+      com_offset: [T, 3] :func:`com_offsets` of the pose: flight arcs are the centre of
+        mass's (None: the root's).
     """
     soles = _sole_points_at_origin(root_quat, dof, skeleton)
     lowest = soles[..., 2].min(-1)  # [T] with the root at z = 0
-    z = _flight_arcs(-lowest, contact.any(0), plan_pos, fps)
+    lift = np.zeros_like(lowest) if com_offset is None else com_offset[:, 2]
+    z = _flight_arcs(lift - lowest, contact.any(0), plan_pos + lift[:, None] * [0, 0, 1], fps) - lift
     z = np.maximum(z, -lowest)  # never below the floor
     xy = _pinned_xy(soles, contact, plan_pos)
     return np.concatenate([xy, z[:, None]], -1)
