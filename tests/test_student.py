@@ -98,6 +98,9 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     # With failure-weighted sampling each clip also reports what training saw of it.
     assert abs(sum(row["training_clip_weight"] for row in result["per_clip"]) - 1.0) < 1e-5
     assert all(0.0 < row["training_failure_rate"] <= 1.0 for row in result["per_clip"])
+    # ... and its share of the training steps (the weight is a reset's).
+    assert sum(row["training_step_share"] for row in result["per_clip"]) == pytest.approx(1.0, abs=1e-6)
+    assert all(0.0 < row["training_step_share"] < 1.0 for row in result["per_clip"])
     # ... and where in the clip its starts were drawn: each half's share of the clip's.
     for row in result["per_clip"]:
         assert len(row["training_segment_weights"]) == 2 and sum(row["training_segment_weights"]) == pytest.approx(1.0)

@@ -164,7 +164,10 @@ def cmd_eval_expert(args) -> int:
         for row in result["per_clip"]:
             training = ""
             if "training_failure_rate" in row:  # failure-weighted clip sampling
-                training = f"  training: {row['training_failure_rate']:.3f} failures/step, weight {row['training_clip_weight']:.3f}"
+                training = (
+                    f"  training: {row['training_failure_rate']:.3f} failures/step, weight {row['training_clip_weight']:.3f}, "
+                    f"steps {row['training_step_share']:.3f}"
+                )
             if "training_segment_weights" in row:  # ... counted per segment of the clip
                 training += ", segments " + " ".join(f"{w:.2f}" for w in row["training_segment_weights"])
             print(f"  {row['clip']:<24} {'ok  ' if row['success'] else 'FAIL'} {row['frames_tracked']:5d}/{row['frames']:<5d} "

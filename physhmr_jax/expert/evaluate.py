@@ -185,7 +185,8 @@ def evaluate_expert(
     Errors: G-MPJPE (global, unaligned), MPJPE (root-relative), PA-MPJPE (per-frame
     similarity alignment), acceleration error (mm/frame^2). A run trained with
     failure-weighted clip sampling also reports, per clip of its own library, the failure
-    rate per step its training saw and the clip's sampling weight at the checkpoint.
+    rate per step its training saw, the clip's sampling weight (of a reset) at the checkpoint
+    and its share of the recent training steps (discounted as the counts are).
     """
     config = expert_config.load_config(out)
     expert = build_expert(config, motions=motions)
@@ -204,8 +205,13 @@ def evaluate_expert(
         rates = np.asarray(curriculum.clip_rates(counts))
         cells = np.asarray(curriculum.weights(counts, base)).reshape(len(per_clip), -1)
         weights = cells.sum(axis=1)  # a clip's weight is its cells' sum, as ``apply`` plays it
-        for row, rate, weight, segments in zip(per_clip, rates, weights, cells, strict=True):
+        # The weight is a reset's; a clip failing often has short episodes: its share of the
+        # (discounted) training steps says what it really got.
+        steps = np.asarray(counts.steps).reshape(len(per_clip), -1).sum(axis=1)
+        shares = steps / max(float(steps.sum()), 1e-9)
+        for row, rate, weight, share, segments in zip(per_clip, rates, weights, shares, cells, strict=True):
             row["training_failure_rate"], row["training_clip_weight"] = float(rate), float(weight)
+            row["training_step_share"] = float(share)
             if curriculum.segments > 1:  # where in the clip training started: each segment's share
                 row["training_segment_weights"] = [float(x) for x in segments / weight]
     summary = {
