@@ -10,7 +10,8 @@ cannot follow it however it is trained, and its tracking error grows every fligh
 Frames are classed from the sole points (``mjcf.sole_points_local``): *airborne* when every
 sole point is more than :data:`CONTACT_M` above the floor, and a frame counts as *flight*
 (or *contact*) only when it and both neighbours are airborne (or all grounded), so the
-central differences never straddle a touchdown. Masses and inertias are those of the
+centre of mass's second differences never straddle a touchdown (the moment's, a central
+difference of central differences, reach two frames each way and may, at a flight's ends). Masses and inertias are those of the
 humanoid MuJoCo builds for the clip's skeleton (``mjcf.build_model``); velocities are
 central differences of the poses (``mujoco.mj_differentiatePos``).
 
