@@ -27,12 +27,12 @@ import numpy as np
 
 from physhmr_jax.expert.build import load_motions
 from physhmr_jax.humanoid import mjcf
-from physhmr_jax.humanoid.kinematics import world_sole_points
-from physhmr_jax.motion.dynamics import CONTACT_M, reference_dynamics
+from physhmr_jax.motion.dynamics import CONTACT_M, ReferenceDynamics, reference_dynamics
 
 
-def flight_momentum_by_body(clip, model, contact_m: float, top: int = 4) -> list[str]:
-    """One line per flight: the change of angular momentum about the centre of mass over it."""
+def flight_momentum_by_body(clip, model, dynamics: ReferenceDynamics, top: int = 4) -> list[str]:
+    """One line per flight (``dynamics.airborne`` frames): the change of angular momentum
+    about the centre of mass over it."""
     data = mujoco.MjData(model)
     qpos = np.concatenate([clip.root_pos_m, clip.root_quat, clip.dof], axis=-1)
     pos = []
@@ -40,12 +40,10 @@ def flight_momentum_by_body(clip, model, contact_m: float, top: int = 4) -> list
         data.qpos[:] = q
         mujoco.mj_kinematics(model, data)
         pos.append(data.xipos.copy())
-    pos, mass = np.array(pos), model.body_mass
-    com = np.einsum("b,tbi->ti", mass, pos) / mass.sum()
+    pos, com = np.array(pos), dynamics.com_m
     vel, com_vel = np.gradient(pos, 1 / clip.fps, axis=0), np.gradient(com, 1 / clip.fps, axis=0)
-    momentum = mass[None, :, None] * np.cross(pos - com[:, None], vel - com_vel[:, None])  # [T, B, 3]
-    soles = world_sole_points(clip.root_pos_m, clip.root_quat, clip.dof, clip.skeleton)
-    airborne = soles[..., 2].min(axis=-1) > contact_m
+    momentum = model.body_mass[None, :, None] * np.cross(pos - com[:, None], vel - com_vel[:, None])  # [T, B, 3]
+    airborne = dynamics.airborne
     lines, f = [], 1
     while f < clip.num_frames - 1:
         if not airborne[f]:
@@ -80,12 +78,13 @@ def main() -> None:
     for clip in clips:
         same_body = clip.skeleton is clips[0].skeleton
         body = model if same_body else mjcf.build_model(clip.skeleton)
-        s = reference_dynamics(clip, body, contact_m=args.contact_m).summary()
+        dynamics = reference_dynamics(clip, body, contact_m=args.contact_m)
+        s = dynamics.summary()
         print(
             f"{clip.name:>12} {s['flight_frames']:6d} {s['flight_horizontal_acc']:9.2f} "
             f"{s['flight_vertical_acc_error']:8.2f} {s['flight_torque_per_kg']:9.2f} {s['contact_pull']:6.2f}"
         )
-        for line in flight_momentum_by_body(clip, body, args.contact_m) if args.by_body else []:
+        for line in flight_momentum_by_body(clip, body, dynamics) if args.by_body else []:
             print(line)
 
 

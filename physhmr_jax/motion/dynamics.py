@@ -42,6 +42,7 @@ class ReferenceDynamics:
     com_acc_mps2: np.ndarray  # [T, 3]
     angular_momentum: np.ndarray  # [T, 3] about the centre of mass (kg m^2 / s)
     torque_nm: np.ndarray  # [T, 3] its rate: the net external moment about the centre of mass
+    airborne: np.ndarray  # [T] bool: every sole point above ``contact_m``
     flight: np.ndarray  # [T] bool: this frame and both neighbours airborne
     contact: np.ndarray  # [T] bool: this frame and both neighbours with a sole point down
 
@@ -105,6 +106,7 @@ def reference_dynamics(
         com_acc_mps2=acc,
         angular_momentum=momentum,
         torque_nm=torque,
+        airborne=airborne,
         flight=flight & has_torque,
         contact=contact,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from physhmr_jax.geometry.rotations_np import matrix_to_quat
+from physhmr_jax.humanoid import mjcf
 from physhmr_jax.humanoid.skeleton import Skeleton, mean_skeleton
 from physhmr_jax.motion.clip import Clip
 from physhmr_jax.motion.procedural.body import LegGeometry
@@ -64,12 +65,13 @@ def generate_clip(
     params, rng = sample_params(motion_type, seed, legs.size)
     plan = PLANNERS[motion_type](params, t, legs, rng)
     flight = not plan.feet.contact.any(axis=0).all()  # run, jump: the centre of mass is ballistic there
+    model = mjcf.build_model(skeleton) if flight else None  # its masses place the centre of mass
     if flight:
-        plan = com_on_path(plan, legs, skeleton)
+        plan = com_on_path(plan, legs, model)
     dof, pelvis_rot = solve_pose(plan, legs)
     root_quat = matrix_to_quat(pelvis_rot)
     plan_pos = np.concatenate([plan.pelvis_xy, plan.pelvis_z[:, None]], -1)
-    com = com_offsets(root_quat, dof, skeleton) if flight else None
+    com = com_offsets(root_quat, dof, model) if flight else None
     root_pos = ground_root(dof, root_quat, plan.feet.contact, plan_pos, skeleton, fps, com_offset=com)
     clip = Clip(
         name=name or f"{motion_type}_{seed}",

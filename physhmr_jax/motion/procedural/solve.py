@@ -126,10 +126,9 @@ def _sole_points_at_origin(root_quat: np.ndarray, dof: np.ndarray, skeleton: Ske
     return np.concatenate(out)[:num_frames].astype(np.float64)
 
 
-def com_offsets(root_quat: np.ndarray, dof: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+def com_offsets(root_quat: np.ndarray, dof: np.ndarray, model: mujoco.MjModel) -> np.ndarray:
     """[T, 3] the body's centre of mass relative to the root (world axes), from the masses of
-    the humanoid MuJoCo builds for ``skeleton`` (``mjcf.build_model``)."""
-    model = mjcf.build_model(skeleton)
+    ``model``, the humanoid of the clip's skeleton (``mjcf.build_model``)."""
     data = mujoco.MjData(model)
     mass = model.body_mass / model.body_mass.sum()
     out = np.zeros((dof.shape[0], 3))
@@ -140,14 +139,14 @@ def com_offsets(root_quat: np.ndarray, dof: np.ndarray, skeleton: Skeleton) -> n
     return out
 
 
-def com_on_path(plan: Plan, legs: LegGeometry, skeleton: Skeleton) -> Plan:
+def com_on_path(plan: Plan, legs: LegGeometry, model: mujoco.MjModel) -> Plan:
     """``plan`` with its pelvis moved so that the centre of mass, not the pelvis, follows the
     planned horizontal path (less the offset's clip mean, so the pelvis stays on the path on
     average). The offset depends on the pose, which depends on the pelvis: a few rounds."""
     path = plan.pelvis_xy
     for _ in range(COM_PATH_ITERATIONS):
         dof, pelvis_rot = solve_pose(plan, legs)
-        offset = com_offsets(matrix_to_quat(pelvis_rot), dof, skeleton)[:, :2]
+        offset = com_offsets(matrix_to_quat(pelvis_rot), dof, model)[:, :2]
         plan = dataclasses.replace(plan, pelvis_xy=path - (offset - offset.mean(axis=0)))
     return plan
 
