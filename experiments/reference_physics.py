@@ -3,7 +3,8 @@
 Prints per clip: flight frames, the worst horizontal centre-of-mass acceleration and the
 worst error of the vertical one against -g in flight (both 0 for a physical motion), the
 worst moment about the centre of mass per kg in flight (0 physical), and the worst pull
-the floor would need in contact frames (<= 0 physical). A clip that fails these cannot be
+the floor would need in contact frames (<= 0 physical), and how far the zero-moment point (where
+the floor's force must act) falls outside the feet in contact frames (0 physical). A clip that fails these cannot be
 tracked exactly by any policy: its error grows every flight.
 
 Usage (``docs/expert.md``, section on the references' physics; seconds per clip):
@@ -74,7 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     clips = load_motions(args.motions, procedural_per_type=args.per_type)
     model = mjcf.build_model(clips[0].skeleton)
-    print(f"{'clip':>12} {'flight':>6} {'horiz acc':>9} {'vert err':>8} {'moment/kg':>9} {'pull':>6}  (m/s^2, N m/kg)")
+    print(
+        f"{'clip':>12} {'flight':>6} {'horiz acc':>9} {'vert err':>8} {'moment/kg':>9} {'pull':>6} {'zmp out':>7}  (m/s^2, N m/kg, share)"
+    )
     for clip in clips:
         same_body = clip.skeleton is clips[0].skeleton
         body = model if same_body else mjcf.build_model(clip.skeleton)
@@ -82,7 +85,8 @@ def main() -> None:
         s = dynamics.summary()
         print(
             f"{clip.name:>12} {s['flight_frames']:6d} {s['flight_horizontal_acc']:9.2f} "
-            f"{s['flight_vertical_acc_error']:8.2f} {s['flight_torque_per_kg']:9.2f} {s['contact_pull']:6.2f}"
+            f"{s['flight_vertical_acc_error']:8.2f} {s['flight_torque_per_kg']:9.2f} {s['contact_pull']:6.2f} "
+            f"{s['contact_zmp_outside']:7.2f}"
         )
         for line in flight_momentum_by_body(clip, body, dynamics) if args.by_body else []:
             print(line)

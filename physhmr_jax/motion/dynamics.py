@@ -4,8 +4,11 @@ simulated body can track it, from the clip alone and the humanoid's masses.
 In flight only gravity acts on the body: its centre of mass accelerates at (0, 0, -g) and
 its angular momentum about the centre of mass stays constant, whatever the limbs do. With a
 foot on the floor the floor can push but not pull: the centre of mass cannot fall faster
-than g. A kinematic clip (procedural, retargeted or edited) can break both; a policy then
-cannot follow it however it is trained, and its tracking error grows every flight.
+than g, and the line of the floor's force must pass through the centre of mass with the
+moment the angular momentum asks for: the point on the floor where it acts (the zero-moment
+point, ZMP) has to lie under a foot. A kinematic clip (procedural, retargeted or edited) can
+break all three; a policy then cannot follow it however it is trained, and its tracking
+error grows every flight, or every step that leans the wrong way.
 
 Frames are classed from the sole points (``mjcf.sole_points_local``): *airborne* when every
 sole point is more than :data:`CONTACT_M` above the floor, and a frame counts as *flight*
@@ -24,6 +27,7 @@ import dataclasses
 
 import mujoco
 import numpy as np
+from scipy import ndimage
 
 from physhmr_jax.humanoid import mjcf
 from physhmr_jax.humanoid.kinematics import world_sole_points
@@ -31,6 +35,9 @@ from physhmr_jax.motion.clip import Clip
 
 GRAVITY_MPS2 = 9.81
 CONTACT_M = 0.01  # a sole point this close to the floor (z = 0) may carry load
+MIN_PUSH_MPS2 = 1.0  # no zero-moment point where the floor pushes up less than this per kg
+ZMP_SMOOTHING_S = 0.066  # Gaussian sigma of the centre of mass and momentum behind the zero-moment point
+ZMP_SLACK_M = 0.02  # a zero-moment point this far outside the feet counts as outside
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +52,8 @@ class ReferenceDynamics:
     airborne: np.ndarray  # [T] bool: every sole point above ``contact_m``
     flight: np.ndarray  # [T] bool: this frame and both neighbours airborne
     contact: np.ndarray  # [T] bool: this frame and both neighbours with a sole point down
+    zmp_m: np.ndarray  # [T, 2] where the floor's force must act (NaN outside contact or with no push)
+    zmp_outside_m: np.ndarray  # [T] its distance outside the feet on the floor (0 under one; NaN as zmp_m)
 
     def summary(self) -> dict[str, float]:
         """The worst violations (0 when the class has no frame).
@@ -53,7 +62,13 @@ class ReferenceDynamics:
         flight_vertical_acc_error: max |vertical acceleration + g| in flight (m/s^2, 0 physical);
         flight_torque_per_kg: max |d(angular momentum)/dt| / mass in flight (N m / kg, 0 physical);
         contact_pull: max over contact frames of -(vertical acceleration) - g, the pull the
-          floor would need (m/s^2, <= 0 physical).
+          floor would need (m/s^2, <= 0 physical);
+        contact_zmp_outside: the share of contact frames whose zero-moment point lies more
+          than :data:`ZMP_SLACK_M` outside the feet on the floor (0 physical; the feet are their
+          heel-to-toe lines widened by the foot boxes' half width; smoothed, see
+          :func:`_zero_moment_points`). The shared CMU walks: 0.10 (16_17) to 0.39 (02_01,
+          few contact frames at 1 cm); the share, not the worst frame, because single frames
+          of mocap reach tens of cm.
         """
         fl, co = self.flight, self.contact
         worst = lambda x: float(np.max(x)) if x.size else 0.0  # noqa: E731
@@ -63,7 +78,12 @@ class ReferenceDynamics:
             "flight_vertical_acc_error": worst(np.abs(self.com_acc_mps2[fl, 2] + GRAVITY_MPS2)),
             "flight_torque_per_kg": worst(np.linalg.norm(self.torque_nm[fl], axis=-1) / self.mass_kg),
             "contact_pull": worst(-self.com_acc_mps2[co, 2] - GRAVITY_MPS2),
+            "contact_zmp_outside": _share(self.zmp_outside_m[np.isfinite(self.zmp_outside_m)] > ZMP_SLACK_M),
         }
+
+
+def _share(x: np.ndarray) -> float:
+    return float(np.mean(x)) if x.size else 0.0
 
 
 def reference_dynamics(
@@ -100,6 +120,7 @@ def reference_dynamics(
     flight[1:-1] = airborne[:-2] & airborne[1:-1] & airborne[2:]
     contact[1:-1] = ~airborne[:-2] & ~airborne[1:-1] & ~airborne[2:]
     has_torque = np.isfinite(torque).all(axis=-1)
+    zmp, outside = _zero_moment_points(clip, model, com, momentum, soles, contact, contact_m)
     return ReferenceDynamics(
         mass_kg=float(model.body_subtreemass[1]),
         com_m=com,
@@ -109,7 +130,80 @@ def reference_dynamics(
         airborne=airborne,
         flight=flight & has_torque,
         contact=contact,
+        zmp_m=zmp,
+        zmp_outside_m=outside,
     )
 
 
-__all__ = ["CONTACT_M", "GRAVITY_MPS2", "ReferenceDynamics", "reference_dynamics"]
+def _zero_moment_points(clip, model, com, momentum, soles, contact, contact_m):
+    """[T, 2] zero-moment points and [T] their distances outside the feet in contact frames.
+
+    From the centre of mass and the angular momentum smoothed over :data:`ZMP_SMOOTHING_S`
+    (a Gaussian): the second differences of raw poses put mocap's marker noise, metres of
+    it, into the point; a lean held over a step survives the smoothing.
+    """
+    num_frames, dt = clip.num_frames, 1.0 / clip.fps
+    mass = float(model.body_subtreemass[1])
+    sigma = ZMP_SMOOTHING_S * clip.fps
+    inner = np.isfinite(momentum).all(axis=-1)
+    filled = np.where(inner[:, None], momentum, 0.0)
+    filled[~inner] = filled[inner][[0, -1]][(np.flatnonzero(~inner) > num_frames // 2).astype(int)]
+    smooth = lambda x: ndimage.gaussian_filter1d(x, sigma, axis=0, mode="nearest", truncate=3.0)  # noqa: E731
+    reach = int(3.0 * sigma + 0.5) + 2  # the filter's radius and the differences': frames near the ends are left out
+    acc = np.gradient(np.gradient(smooth(com), dt, axis=0), dt, axis=0)
+    torque = np.gradient(smooth(filled), dt, axis=0)
+    zmp = np.full((num_frames, 2), np.nan)
+    outside = np.full(num_frames, np.nan)
+    half_width = mjcf.FOOT_HALF_WIDTH_M * mjcf.size_scale(clip.skeleton)
+    for f in np.flatnonzero(contact[reach : num_frames - reach]) + reach:
+        push = mass * (acc[f] + [0.0, 0.0, GRAVITY_MPS2])
+        if push[2] < MIN_PUSH_MPS2 * mass:
+            continue  # (nearly) no vertical force: ``contact_pull`` says it
+        zmp[f] = zero_moment_point(com[f], push, torque[f])  # smoothing a curve shifts it: the raw position
+        down = soles[f, soles[f, :, 2] <= contact_m, :2]
+        outside[f] = max(0.0, _distance_to_hull(zmp[f], down) - half_width)
+    return zmp, outside
+
+
+def zero_moment_point(com: np.ndarray, force: np.ndarray, torque: np.ndarray) -> np.ndarray:
+    """[2] the point on the floor (z = 0) where ``force`` [3] (the floor's, N) must act so that
+    its moment about the centre of mass ``com`` [3] has the horizontal part of ``torque`` [3]
+    (the rate of the angular momentum about the centre of mass); its vertical part is the
+    friction's. From (p - c) x F = torque with p_z = 0, for F_z > 0."""
+    fx, fy, fz = force
+    px = com[0] - (torque[1] + com[2] * fx) / fz
+    py = com[1] + (torque[0] - com[2] * fy) / fz
+    return np.array([px, py])
+
+
+def _distance_to_hull(point: np.ndarray, corners: np.ndarray) -> float:
+    """Distance from ``point`` [2] to the convex hull of ``corners`` [K, 2] (0 inside).
+
+    Outside the hull the nearest point lies on an edge, and every segment between two corners
+    lies inside it, so the least distance to any corner-to-corner segment is the distance.
+    Inside, the point is in one of the triangles of three corners.
+    """
+    k = corners.shape[0]
+    if k == 0:
+        return np.inf
+    for i in range(k):
+        for j in range(i + 1, k):
+            for m in range(j + 1, k):
+                a, b, c = corners[i], corners[j], corners[m]
+                cross = [_cross(b - a, point - a), _cross(c - b, point - b), _cross(a - c, point - c)]
+                if min(cross) >= 0 or max(cross) <= 0:
+                    return 0.0
+    best = float(np.min(np.linalg.norm(corners - point, axis=-1)))
+    for i in range(k):
+        for j in range(i + 1, k):
+            edge = corners[j] - corners[i]
+            u = np.clip(np.dot(point - corners[i], edge) / max(np.dot(edge, edge), 1e-12), 0.0, 1.0)
+            best = min(best, float(np.linalg.norm(corners[i] + u * edge - point)))
+    return best
+
+
+def _cross(u: np.ndarray, v: np.ndarray) -> float:
+    return float(u[0] * v[1] - u[1] * v[0])
+
+
+__all__ = ["CONTACT_M", "GRAVITY_MPS2", "ReferenceDynamics", "reference_dynamics", "zero_moment_point"]
