@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy import ndimage
 
 from physhmr_jax.geometry.rotations_np import wrap_angle
 from physhmr_jax.humanoid.skeleton import NUM_DOF
@@ -88,6 +89,7 @@ SWING_PITCH_END = 0.75  # swing fraction by which the foot has its touchdown pit
 SIDESTEP_MIN_HALF_WIDTH_M = 0.08
 SIDESTEP_HALF_WIDTH_PER_STEP = 0.25
 VAULT_SMOOTHING_S = 0.05  # Gaussian sigma of the vaulting pelvis height
+VAULT_LANDING_WIDEN_S = 0.1  # a landing leg lowers the pelvis this long before it lands
 HIP_TWIST_SHARE = 0.5  # of the foot's yaw relative to the pelvis (knees follow the feet)
 TRUNK_ROLL_GAIN = -0.8  # trunk roll per pelvis roll (the trunk stays upright)
 TRUNK_YAW_GAIN = -1.3  # trunk yaw per pelvis yaw (shoulders counter-rotate)
@@ -114,6 +116,10 @@ class _Path:
 
     def heading_at(self, times):
         return np.interp(times, self.times_s, self.heading_rad)
+
+    def turn_rate_at(self, times):
+        """Heading rate (rad/s, + to the left)."""
+        return np.interp(times, self.times_s, np.gradient(self.heading_rad, self.times_s))
 
 
 def plan_gait(style: GaitStyle, p: GaitParams, t: np.ndarray, legs: LegGeometry, rng: np.random.Generator) -> Plan:
@@ -192,7 +198,14 @@ def _gait_feet(style, p: GaitParams, t, stride_hz, path: _Path, legs: LegGeometr
         def place(kk, side=side, sgn=sgn, offset=offset):
             tm = (kk + duty / 2 - p.phase - offset) / stride_hz
             th = path.heading_at(tm)
-            ankle = path.xy_at(tm) + heading_xy(th, style.ankle_ahead_m, sgn * half_width)
+            lateral = sgn * half_width
+            if style.turning:
+                # Out of the turn by h a / g: the floor's force, which bends the path, then
+                # points through the centre of mass (h) instead of rolling the body outwards.
+                lateral = (
+                    lateral - legs.standing_height(p.leg_reach) * p.speed_mps * path.turn_rate_at(tm) / GRAVITY_MPS2
+                )
+            ankle = path.xy_at(tm) + heading_xy(th, style.ankle_ahead_m, lateral)
             fyaw = th + sgn * p.toe_out_rad
             return footprint(ankle, fyaw, legs, side), fyaw
 
@@ -239,11 +252,23 @@ def _running_bounce(duty: float, stride_hz: float, phi_l: np.ndarray) -> np.ndar
 
 def _vault_height(leg_reach, t, pelvis_xy, pelvis_ypr, feet, legs: LegGeometry) -> np.ndarray:
     """Inverted-pendulum vault: the pelvis rides as high as the stance legs allow at
-    ``leg_reach`` of their full reach (so it is lowest in double support), smoothed."""
+    ``leg_reach`` of their full reach (so it is lowest in double support), smoothed.
+
+    A landing leg caps the height from its touchdown frame on; the cap's excess over the
+    smoothed height is widened and smoothed before it is taken off, so the pelvis is already
+    down when the foot lands instead of dropping 2-3 cm in one frame (a fall faster than g,
+    which the floor cannot cause).
+    """
+    sigma = VAULT_SMOOTHING_S / (t[1] - t[0])
     h_max = max_pelvis_height(pelvis_xy, pelvis_ypr, feet, legs, leg_reach)
     h = np.minimum(h_max, legs.standing_height(leg_reach))
-    h = gaussian_smooth(h, sigma_frames=VAULT_SMOOTHING_S / (t[1] - t[0]))
-    return np.minimum(h, max_pelvis_height(pelvis_xy, pelvis_ypr, feet, legs, STANCE_REACH_FRACTION))
+    h = gaussian_smooth(h, sigma_frames=sigma)
+    cap = max_pelvis_height(pelvis_xy, pelvis_ypr, feet, legs, STANCE_REACH_FRACTION)
+    excess = np.maximum(h - cap, 0.0)
+    widen = int(np.ceil(VAULT_LANDING_WIDEN_S / (t[1] - t[0])))
+    excess = ndimage.maximum_filter1d(excess, 2 * widen + 1, mode="nearest")
+    h = h - gaussian_smooth(excess, sigma_frames=sigma)
+    return np.minimum(h, cap)
 
 
 def _gait_upper_body(style: GaitStyle, p: GaitParams, t, phi_l, th, yaw_osc, roll) -> np.ndarray:
