@@ -21,17 +21,28 @@ from physhmr_jax.agents import acting, ppo, runner, sharding
 from physhmr_jax.agents import metric_names as names
 from physhmr_jax.config_io import ConfigError
 from physhmr_jax.envs import clip_sampling
-from physhmr_jax.envs.clip_sampling import CLIP_ID, PRIOR_FAILURES, PRIOR_STEPS, ClipFailures, FailureWeightedClips
+from physhmr_jax.envs.clip_sampling import (
+    CLIP_ID,
+    EPISODE_START,
+    PRIOR_FAILURES,
+    PRIOR_STARTS,
+    PRIOR_STEPS,
+    ClipFailures,
+    FailureWeightedClips,
+)
 
 
-def _transitions(clip_ids, terminated, valid=None) -> acting.Transition:
+def _transitions(clip_ids, terminated, valid=None, starts=None) -> acting.Transition:
     """A [T, B] rollout with only the fields the curriculum reads."""
     clip_ids = jnp.asarray(clip_ids, jnp.float32)
     zeros = jnp.zeros_like(clip_ids)
+    extras = (
+        {CLIP_ID: clip_ids} if starts is None else {CLIP_ID: clip_ids, EPISODE_START: jnp.asarray(starts, jnp.float32)}
+    )
     return acting.Transition(
         obs=zeros, action=zeros, reward=zeros, terminated=jnp.asarray(terminated, jnp.float32), truncated=zeros,
         valid=jnp.ones_like(clip_ids) if valid is None else jnp.asarray(valid, jnp.float32),
-        extras={CLIP_ID: clip_ids}, metrics={},
+        extras=extras, metrics={},
     )  # fmt: skip
 
 
@@ -174,6 +185,80 @@ def test_one_segment_draws_as_before_segments_existed():
     chex.assert_trees_all_equal(sampler.apply(state, lib).segment_weight, lib.segment_weight)
 
 
+def test_step_shares_by_hand():
+    """``per = "step"``: the failure rule's weights become the clips' shares of the steps (none
+    above the cap), and the reset weights are those shares over each clip's episode length."""
+    from physhmr_jax.motion.library import build_motion_lib
+    from physhmr_jax.motion.procedural import generate_library
+
+    lib = build_motion_lib(generate_library(num_clips_per_type=1, seed=0)[:3])
+    sampler = FailureWeightedClips(3, floor=0.2, per="step", max_step_share=0.5)
+    assert sampler.init().starts.shape == (3,)
+    assert FailureWeightedClips(3).init().starts is None  # a reset-weighted run's state keeps its shape
+    # Clip 1 fails 60 of 300 steps over 60 episodes (5 steps each); clips 0 and 2 are held
+    # through 300 steps in 2 and 3 episodes.
+    state = ClipFailures(
+        steps=jnp.array([300.0, 300.0, 300.0]), failures=jnp.array([0.0, 60.0, 0.0]), starts=jnp.array([2.0, 60.0, 3.0])
+    )
+    base = np.asarray(lib.clip_weight)
+    rates = np.array([1 / 320, 61 / 320, 1 / 320])
+    rule = 0.8 * base * rates / np.sum(base * rates) + 0.2 * base  # the reset rule's weights
+    assert rule[1] > 0.5  # above the cap: clip 1 gets 0.5, the others the rest in proportion
+    shares = np.array([rule[0], 0.0, rule[2]]) * 0.5 / (rule[0] + rule[2])
+    shares[1] = 0.5
+    np.testing.assert_allclose(sampler.step_shares(state, lib.clip_weight), shares, rtol=1e-5)
+    lengths = np.array([320 / 3, 320 / 61, 320 / 4])  # (steps + 20) / (starts + 1)
+    np.testing.assert_allclose(sampler.episode_lengths(state), lengths, rtol=1e-6)
+    played = sampler.apply(state, lib)
+    resets = shares / lengths
+    np.testing.assert_allclose(played.clip_weight, resets / resets.sum(), rtol=1e-5)
+    # Played that way, the resets give the clips those shares of the steps.
+    steps = np.asarray(played.clip_weight) * lengths
+    np.testing.assert_allclose(steps / steps.sum(), shares, rtol=1e-5)
+    assert played.clip_weight[1] > 0.9  # most resets go to the clip whose episodes are short
+    assert PRIOR_STEPS / PRIOR_STARTS == 20.0  # an unplayed clip's episodes look 20 steps long
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    failures=st.lists(st.floats(0.0, 1e3), min_size=5, max_size=5),
+    cap=st.floats(0.05, 1.0),
+    floor=st.floats(0.01, 1.0),
+)
+def test_step_shares_are_a_capped_distribution(failures, cap, floor):
+    sampler = FailureWeightedClips(5, floor=floor, per="step", max_step_share=cap)
+    state = ClipFailures(steps=jnp.full((5,), 1e3), failures=jnp.asarray(np.float32(failures)), starts=jnp.ones(5))
+    base = jnp.full((5,), 0.2)
+    shares = np.asarray(sampler.step_shares(state, base))
+    rule = np.asarray(sampler.weights(state, base))
+    np.testing.assert_allclose(shares.sum(), 1.0, rtol=1e-5)
+    assert np.all(shares <= max(cap, 0.2) * (1 + 1e-5)), (shares, cap)
+    if rule.max() <= cap:  # nothing to cap: the rule's own weights
+        np.testing.assert_allclose(shares, rule, rtol=1e-5)
+    order = np.argsort(rule, kind="stable")  # capping keeps the order (ties aside)
+    assert np.all(np.diff(shares[order]) >= -1e-6)
+
+
+def test_step_shares_count_the_episode_starts():
+    sampler = FailureWeightedClips(2, decay=0.5, per="step")
+    state = SimpleNamespace(inner=SimpleNamespace(clip_id=jnp.array([1, 0, 1])), step_count=jnp.array([0, 7, 0]))
+    recorded = sampler.record(state, None, None)
+    np.testing.assert_array_equal(recorded[EPISODE_START], [1.0, 0.0, 1.0])
+    assert EPISODE_START not in FailureWeightedClips(2).record(state, None, None)
+    # Clip 0: 4 steps, one start; clip 1: 3 valid steps, two starts (a third on an invalid step).
+    rollout = _transitions(
+        clip_ids=[[0, 0, 1, 1], [0, 0, 1, 1]],
+        terminated=[[0, 0, 1, 0], [0, 0, 0, 0]],
+        valid=[[1, 1, 1, 0], [1, 1, 1, 1]],
+        starts=[[1, 0, 1, 1], [0, 0, 1, 0]],
+    )
+    counts, _ = sampler.update(sampler.init(), rollout)
+    np.testing.assert_allclose(counts.starts, [1.0, 2.0])
+    counts, _ = sampler.update(counts, rollout)
+    np.testing.assert_allclose(counts.starts, [1.5, 3.0])
+    np.testing.assert_allclose(counts.steps, [6.0, 4.5])
+
+
 def test_config_names_the_bad_setting():
     assert clip_sampling.make_clip_sampling("duration", 3) is None
     assert isinstance(clip_sampling.make_clip_sampling("failure", 3), FailureWeightedClips)
@@ -185,6 +270,10 @@ def test_config_names_the_bad_setting():
         clip_sampling.make_clip_sampling("failure", 3, decay=1.0)
     with pytest.raises(ConfigError, match="motions.failure_segments"):
         clip_sampling.make_clip_sampling("failure", 3, segments=0)
+    with pytest.raises(ConfigError, match="motions.failure_per must be one of"):
+        clip_sampling.make_clip_sampling("failure", 3, per="episode")
+    with pytest.raises(ConfigError, match="motions.failure_max_step_share"):
+        clip_sampling.make_clip_sampling("failure", 3, per="step", max_step_share=0.0)
     with pytest.raises(ConfigError, match="start range: 2 for 3 clips"):
         clip_sampling.make_clip_sampling("failure", 3, segments=4, start_spans_s=(1.0, 2.0))
 

@@ -48,13 +48,13 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     # env, networks, body and shapes).
     for clip in (synthetic_clip("walk", 40, 0.5), synthetic_clip("turn", 25, -1.0)):
         clip.save(motions / f"{clip.name}.npz")
-    # Failure-weighted clip sampling (per half clip) and a moving average of the policy on: their states are
+    # Failure-weighted clip sampling (per half clip, sharing out steps) and a moving average of the policy on: their states are
     # part of every checkpoint that eval, export and a resume restore (the defaults, the
     # library's weights and no average, are every other run's); evaluations play the average.
     args = ["train", "expert", "--preset", "smoke", "--motions", str(motions), "--out", str(run),
             "--iterations", "3", "--checkpoint-every", "2", "--no-progress", "--set", "run.eval_every=2",
             "--set", "motions.clip_sampling=failure", "--set", "motions.failure_segments=2",
-            "--set", "ppo.policy_average_decay=0.5"]  # fmt: skip
+            "--set", "motions.failure_per=step", "--set", "ppo.policy_average_decay=0.5"]  # fmt: skip
     assert cli.main(args) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out)  # stdout is the JSON summary alone; the log goes to stderr
@@ -130,6 +130,9 @@ def test_cli_train_and_eval_expert(tmp_path, capsys):
     # iteration (a NaN-reset step would be left out: none at this size).
     np.testing.assert_allclose(float(state.curriculum.steps.sum()), 64 * (1 + 0.9 + 0.81), rtol=1e-5)
     assert 0.0 <= float(state.curriculum.failures.sum()) <= float(state.curriculum.steps.sum())
+    # Sharing out steps (failure_per step), it also counted the episode starts read from the
+    # training wrapper: the first rollout's 8, decayed twice, at least.
+    assert 8 * 0.81 <= float(state.curriculum.starts.sum()) <= float(state.curriculum.steps.sum())
     host = lambda tree: jax.tree.map(np.asarray, tree)  # noqa: E731
     # The export is the average (0.5 x the last one + 0.5 x iteration 3's weights), not the current weights.
     average = jax.tree.map(lambda a, p: 0.5 * a + 0.5 * p, checkpoint_2_average, state.params["policy"])

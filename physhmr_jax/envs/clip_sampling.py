@@ -21,6 +21,12 @@ make an unplayed clip look like one failing every 20 steps, so it is tried early
 These are the probabilities of a *reset*: a clip that fails often has short episodes, so its
 share of the training steps is well below its weight (``eval expert`` prints both; on the
 8 procedural clips every clip got 10-15 % of the steps, the run half the resets).
+With ``per = "step"`` the rule sets each clip's share of the *steps* instead: the same
+counts also keep each clip's episode starts, a clip's reset weight is its share from the
+rule above divided by its mean episode length (steps_c + PRIOR_STEPS) / (starts_c +
+PRIOR_STARTS), normalised, and no clip's step share exceeds ``max_step_share`` (the excess
+goes to the others in proportion; a clip failing everywhere would otherwise take most of
+the steps). The segments of a clip keep their shares of its resets.
 With ``segments`` S > 1 the same counts are kept per *cell*: each clip's start range
 [0, duration - dt] cut into S equal segments, a step counted in the segment of its time. The
 cells' weights ``base_c / S * rate_cs`` (floor as above) give the clip's weight (their sum)
@@ -45,16 +51,22 @@ from physhmr_jax.config_io import ConfigError
 from physhmr_jax.motion.library import MotionLib
 
 CLIP_ID = "clip_id"  # Transition.extras key: the cell (clip, segment) each step played, c * S + s
+EPISODE_START = "episode_start"  # Transition.extras key (per = "step"): 1 on an episode's first step
 PRIOR_FAILURES = 1.0  # pseudo-counts of every clip's rate: 1 failure in 20 steps
 PRIOR_STEPS = 20.0
+PRIOR_STARTS = 1.0  # with PRIOR_STEPS: an unplayed clip's episodes look 20 steps long
+PER = ("reset", "step")  # what the failure rule shares out
 
 
 @struct.dataclass
 class ClipFailures:
-    """Discounted counts [C * S] (per clip and segment, clip-major) from the rollouts so far."""
+    """Discounted counts [C * S] (per clip and segment, clip-major) from the rollouts so far;
+    ``starts`` (episode starts) only when the rule shares out steps (None: a run's state
+    keeps the shape it had before they were counted)."""
 
     steps: jax.Array
     failures: jax.Array
+    starts: jax.Array | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +76,9 @@ class FailureWeightedClips:
     num_clips: the library's clips; decay: per iteration, of the counts (0.9: about the last
     10 rollouts); floor: the share of the library's own weights kept; segments: S, the
     segments of each clip's start range counted apart (1: per clip); start_spans_s: with
-    S > 1, each clip's start range in seconds (duration - dt), which places a step's time.
+    S > 1, each clip's start range in seconds (duration - dt), which places a step's time;
+    per: what the rule shares out, ``"reset"`` (PHC) or ``"step"``; max_step_share: with
+    ``"step"``, the most of the steps one clip may get (raised to 1 / num_clips if below).
     """
 
     num_clips: int
@@ -72,6 +86,8 @@ class FailureWeightedClips:
     floor: float = 0.2
     segments: int = 1
     start_spans_s: tuple[float, ...] = ()
+    per: str = "reset"
+    max_step_share: float = 0.35
 
     def __post_init__(self):
         if self.num_clips < 1:
@@ -82,6 +98,10 @@ class FailureWeightedClips:
             raise ConfigError(f"motions.failure_floor must be within (0, 1], not {self.floor}")
         if not (isinstance(self.segments, int) and self.segments >= 1):
             raise ConfigError(f"motions.failure_segments must be a whole number >= 1, not {self.segments!r}")
+        if self.per not in PER:
+            raise ConfigError(f"motions.failure_per must be one of {PER}, not {self.per!r}")
+        if not 0.0 < self.max_step_share <= 1.0:
+            raise ConfigError(f"motions.failure_max_step_share must be within (0, 1], not {self.max_step_share}")
         if self.segments > 1 and len(self.start_spans_s) != self.num_clips:
             raise ConfigError(
                 f"failure-weighted segments need each clip's start range: {len(self.start_spans_s)} "
@@ -94,7 +114,7 @@ class FailureWeightedClips:
 
     def init(self) -> ClipFailures:
         zeros = jnp.zeros((self.num_cells,), jnp.float32)
-        return ClipFailures(steps=zeros, failures=zeros)
+        return ClipFailures(steps=zeros, failures=zeros, starts=zeros if self.per == "step" else None)
 
     def rates(self, state: ClipFailures) -> jax.Array:
         """[C * S] failures per step (with the pseudo-counts)."""
@@ -107,13 +127,35 @@ class FailureWeightedClips:
         failing = base * self.rates(state)
         return (1.0 - self.floor) * failing / jnp.sum(failing) + self.floor * base
 
+    def _per_clip(self, x: jax.Array) -> jax.Array:
+        return jnp.sum(x.reshape(self.num_clips, self.segments), axis=1)
+
     def clip_rates(self, state: ClipFailures) -> jax.Array:
         """[C] each clip's failures per step over all its segments (with the pseudo-counts)."""
-        per_clip = lambda x: jnp.sum(x.reshape(self.num_clips, self.segments), axis=1)
-        return (per_clip(state.failures) + PRIOR_FAILURES) / (per_clip(state.steps) + PRIOR_STEPS)
+        return (self._per_clip(state.failures) + PRIOR_FAILURES) / (self._per_clip(state.steps) + PRIOR_STEPS)
+
+    def episode_lengths(self, state: ClipFailures) -> jax.Array:
+        """[C] each clip's mean training episode length in steps (with the pseudo-counts; ``per = "step"``)."""
+        return (self._per_clip(state.steps) + PRIOR_STEPS) / (self._per_clip(state.starts) + PRIOR_STARTS)
+
+    def step_shares(self, state: ClipFailures, base: jax.Array) -> jax.Array:
+        """[C] the shares of the steps the rule gives the clips (``per = "step"``): the
+        clips' weights, none above ``max_step_share``."""
+        share = self._per_clip(self.weights(state, base))
+        cap = max(self.max_step_share, 1.0 / self.num_clips)
+        for _ in range(self.num_clips):  # each round caps at least one more clip, or none is left over
+            over = share >= cap
+            free = jnp.sum(jnp.where(over, 0.0, share))
+            share = jnp.where(over, cap, share * (1.0 - cap * jnp.sum(over)) / jnp.maximum(free, 1e-12))
+        return share
 
     def apply(self, state: ClipFailures, motion_lib: MotionLib) -> MotionLib:
         cells = self.weights(state, motion_lib.clip_weight)
+        if self.per == "step":  # clip weights for those step shares; each clip's cells keep their split
+            resets = self.step_shares(state, motion_lib.clip_weight) / self.episode_lengths(state)
+            resets = resets / jnp.sum(resets)
+            split = cells.reshape(self.num_clips, self.segments)
+            cells = (split / jnp.sum(split, axis=1, keepdims=True) * resets[:, None]).reshape(-1)
         if self.segments == 1:
             return motion_lib.replace(clip_weight=cells)
         cells = cells.reshape(self.num_clips, self.segments)
@@ -132,14 +174,25 @@ class FailureWeightedClips:
         del action, next_state
         time_s = state.inner.time_s if self.segments > 1 else None
         # float: the rollout zeroes invalid fields
-        return {CLIP_ID: self.cell(state.inner.clip_id, time_s).astype(jnp.float32)}
+        out = {CLIP_ID: self.cell(state.inner.clip_id, time_s).astype(jnp.float32)}
+        if self.per == "step":  # the training wrapper's count of the episode's steps so far
+            out[EPISODE_START] = (state.step_count == 0).astype(jnp.float32)
+        return out
 
     def update(self, state: ClipFailures, transitions: acting.Transition) -> tuple[ClipFailures, dict[str, jax.Array]]:
         cell = transitions.extras[CLIP_ID].reshape(-1).astype(jnp.int32)
         valid = transitions.valid.reshape(-1)
         steps = jax.ops.segment_sum(valid, cell, num_segments=self.num_cells)
         failures = jax.ops.segment_sum(transitions.terminated.reshape(-1) * valid, cell, num_segments=self.num_cells)
-        state = ClipFailures(steps=self.decay * state.steps + steps, failures=self.decay * state.failures + failures)
+        starts = None
+        if self.per == "step":
+            started = jax.ops.segment_sum(
+                transitions.extras[EPISODE_START].reshape(-1) * valid, cell, num_segments=self.num_cells
+            )
+            starts = self.decay * state.starts + started
+        state = ClipFailures(
+            steps=self.decay * state.steps + steps, failures=self.decay * state.failures + failures, starts=starts
+        )
         rates = self.rates(state)
         return state, {"failure_rate_max": jnp.max(rates), "failure_rate_min": jnp.min(rates)}
 
@@ -152,6 +205,8 @@ def make_clip_sampling(
     floor: float = 0.2,
     segments: int = 1,
     start_spans_s: tuple[float, ...] = (),
+    per: str = "reset",
+    max_step_share: float = 0.35,
 ):
     """The curriculum of ``motions.clip_sampling``: None for ``"duration"`` (the library's
     own weights, fixed), :class:`FailureWeightedClips` for ``"failure"``."""
@@ -159,8 +214,26 @@ def make_clip_sampling(
         return None
     if kind == "failure":
         spans = tuple(float(x) for x in start_spans_s) if segments != 1 else ()
-        return FailureWeightedClips(num_clips, decay=decay, floor=floor, segments=segments, start_spans_s=spans)
+        return FailureWeightedClips(
+            num_clips,
+            decay=decay,
+            floor=floor,
+            segments=segments,
+            start_spans_s=spans,
+            per=per,
+            max_step_share=max_step_share,
+        )
     raise ConfigError(f"unknown motions.clip_sampling {kind!r} (use 'duration' or 'failure')")
 
 
-__all__ = ["CLIP_ID", "PRIOR_FAILURES", "PRIOR_STEPS", "ClipFailures", "FailureWeightedClips", "make_clip_sampling"]
+__all__ = [
+    "CLIP_ID",
+    "EPISODE_START",
+    "PER",
+    "PRIOR_FAILURES",
+    "PRIOR_STARTS",
+    "PRIOR_STEPS",
+    "ClipFailures",
+    "FailureWeightedClips",
+    "make_clip_sampling",
+]

@@ -24,13 +24,16 @@ from physhmr_jax.humanoid import mjcf
 PROCEDURAL = "procedural"  # motions.path of the built-in procedural library
 # How training episodes pick their clip (envs/clip_sampling.py): "duration" (the library's
 # weights) or "failure" (by the failure rate in training, counted in failure_segments
-# equal parts of each clip); a run saved before these entries existed reads them as these
-# defaults.
+# equal parts of each clip, sharing out resets or steps: failure_per, the steps capped per
+# clip at failure_max_step_share); a run saved before these entries existed reads them as
+# these defaults.
 CLIP_SAMPLING_DEFAULTS = {
     "clip_sampling": "duration",
     "failure_decay": 0.9,
     "failure_floor": 0.2,
     "failure_segments": 1,
+    "failure_per": "reset",
+    "failure_max_step_share": 0.35,
 }
 
 

@@ -201,19 +201,20 @@ def evaluate_expert(
     play_s = time.perf_counter() - start
     per_clip = clip_results(expert, extras[SIM_BODY_POS], extras[REF_BODY_POS])
     if expert.curriculum is not None and motions is None:  # what training saw of each clip
-        curriculum, counts, base = expert.curriculum, training_state.curriculum, expert.motion_lib.clip_weight
+        curriculum, counts = expert.curriculum, training_state.curriculum
         rates = np.asarray(curriculum.clip_rates(counts))
-        cells = np.asarray(curriculum.weights(counts, base)).reshape(len(per_clip), -1)
-        weights = cells.sum(axis=1)  # a clip's weight is its cells' sum, as ``apply`` plays it
+        played = curriculum.apply(counts, expert.motion_lib)  # the weights the next rollout's resets draw from
+        weights = np.asarray(played.clip_weight)
+        segments = np.asarray(played.segment_weight)
         # The weight is a reset's; a clip failing often has short episodes: its share of the
         # (discounted) training steps says what it really got.
         steps = np.asarray(counts.steps).reshape(len(per_clip), -1).sum(axis=1)
         shares = steps / max(float(steps.sum()), 1e-9)
-        for row, rate, weight, share, segments in zip(per_clip, rates, weights, shares, cells, strict=True):
+        for row, rate, weight, share, split in zip(per_clip, rates, weights, shares, segments, strict=True):
             row["training_failure_rate"], row["training_clip_weight"] = float(rate), float(weight)
             row["training_step_share"] = float(share)
             if curriculum.segments > 1:  # where in the clip training started: each segment's share
-                row["training_segment_weights"] = [float(x) for x in segments / weight]
+                row["training_segment_weights"] = [float(x) for x in split]
     summary = {
         "run_dir": str(out),
         "iteration": int(np.asarray(training_state.iteration)),
