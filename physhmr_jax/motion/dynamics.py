@@ -66,9 +66,9 @@ class ReferenceDynamics:
         contact_zmp_outside: the share of contact frames whose zero-moment point lies more
           than :data:`ZMP_SLACK_M` outside the feet on the floor (0 physical; the feet are their
           heel-to-toe lines widened by the foot boxes' half width; smoothed, see
-          :func:`_zero_moment_points`). The shared CMU walks: 0.10 (16_17) to 0.39 (02_01,
-          few contact frames at 1 cm); the share, not the worst frame, because single frames
-          of mocap reach tens of cm.
+          :func:`_zero_moment_points`). The shared CMU walks (``contact_m`` 0.03): 0.09 (16_17),
+          0.35 (02_01); the share, not the worst frame, because single frames of mocap reach
+          tens of cm.
         """
         fl, co = self.flight, self.contact
         worst = lambda x: float(np.max(x)) if x.size else 0.0  # noqa: E731
@@ -145,15 +145,17 @@ def _zero_moment_points(clip, model, com, momentum, soles, contact, contact_m):
     num_frames, dt = clip.num_frames, 1.0 / clip.fps
     mass = float(model.body_subtreemass[1])
     sigma = ZMP_SMOOTHING_S * clip.fps
+    zmp = np.full((num_frames, 2), np.nan)
+    outside = np.full(num_frames, np.nan)
     inner = np.isfinite(momentum).all(axis=-1)
+    if not inner.any():  # under 3 frames: no momentum, no point
+        return zmp, outside
     filled = np.where(inner[:, None], momentum, 0.0)
     filled[~inner] = filled[inner][[0, -1]][(np.flatnonzero(~inner) > num_frames // 2).astype(int)]
     smooth = lambda x: ndimage.gaussian_filter1d(x, sigma, axis=0, mode="nearest", truncate=3.0)  # noqa: E731
     reach = int(3.0 * sigma + 0.5) + 2  # the filter's radius and the differences': frames near the ends are left out
     acc = np.gradient(np.gradient(smooth(com), dt, axis=0), dt, axis=0)
     torque = np.gradient(smooth(filled), dt, axis=0)
-    zmp = np.full((num_frames, 2), np.nan)
-    outside = np.full(num_frames, np.nan)
     half_width = mjcf.FOOT_HALF_WIDTH_M * mjcf.size_scale(clip.skeleton)
     for f in np.flatnonzero(contact[reach : num_frames - reach]) + reach:
         push = mass * (acc[f] + [0.0, 0.0, GRAVITY_MPS2])
