@@ -88,9 +88,10 @@ def test_sigkill_anywhere_then_resume_equals_a_straight_run(tmp_path):
     assert rc == 0, err
     errors.append(err)
     # The half-written checkpoint was skipped with a warning (by the first run that got as
-    # far as restoring) and removed, never loaded.
+    # far as restoring) and removed, never loaded. A later random kill can land inside that
+    # removal or inside another checkpoint write; the next run then warns again (2 of 4 once).
     warned = ["skipping a half-written checkpoint" in e for e in errors]
-    assert sum(warned) == 1, errors
+    assert sum(warned) >= 1, errors
     assert not [p for p in (crashed / "checkpoints").iterdir() if p.name in partial]
     straight_leaves, crashed_leaves = np.load(straight / "final.npz"), np.load(crashed / "final.npz")
     assert len(straight_leaves.files) == len(crashed_leaves.files) > 0
