@@ -141,7 +141,10 @@ class FailureWeightedClips:
     def step_shares(self, state: ClipFailures, base: jax.Array) -> jax.Array:
         """[C] the shares of the steps the rule gives the clips (``per = "step"``): the
         clips' weights, none above ``max_step_share``."""
-        share = self._per_clip(self.weights(state, base))
+        return self._capped(self._per_clip(self.weights(state, base)))
+
+    def _capped(self, share: jax.Array) -> jax.Array:
+        """[C] ``share`` with none above ``max_step_share``, the excess spread in proportion."""
         cap = max(self.max_step_share, 1.0 / self.num_clips)
         for _ in range(self.num_clips):  # each round caps at least one more clip, or none is left over
             over = share >= cap
@@ -152,7 +155,7 @@ class FailureWeightedClips:
     def apply(self, state: ClipFailures, motion_lib: MotionLib) -> MotionLib:
         cells = self.weights(state, motion_lib.clip_weight)
         if self.per == "step":  # clip weights for those step shares; each clip's cells keep their split
-            resets = self.step_shares(state, motion_lib.clip_weight) / self.episode_lengths(state)
+            resets = self._capped(self._per_clip(cells)) / self.episode_lengths(state)  # ``step_shares``
             resets = resets / jnp.sum(resets)
             split = cells.reshape(self.num_clips, self.segments)
             cells = (split / jnp.sum(split, axis=1, keepdims=True) * resets[:, None]).reshape(-1)

@@ -147,11 +147,9 @@ def _zero_moment_points(clip, model, com, momentum, soles, contact, contact_m):
     sigma = ZMP_SMOOTHING_S * clip.fps
     zmp = np.full((num_frames, 2), np.nan)
     outside = np.full(num_frames, np.nan)
-    inner = np.isfinite(momentum).all(axis=-1)
-    if not inner.any():  # under 3 frames: no momentum, no point
-        return zmp, outside
-    filled = np.where(inner[:, None], momentum, 0.0)
-    filled[~inner] = filled[inner][[0, -1]][(np.flatnonzero(~inner) > num_frames // 2).astype(int)]
+    # The end frames have no momentum (NaN); they lie inside the ``reach`` left out below, so
+    # any finite stand-in does: zeros.
+    filled = np.nan_to_num(momentum)
     smooth = lambda x: ndimage.gaussian_filter1d(x, sigma, axis=0, mode="nearest", truncate=3.0)  # noqa: E731
     reach = int(3.0 * sigma + 0.5) + 2  # the filter's radius and the differences': frames near the ends are left out
     acc = np.gradient(np.gradient(smooth(com), dt, axis=0), dt, axis=0)
