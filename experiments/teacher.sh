@@ -27,7 +27,9 @@
 # clip: a part drawn by its failure rate in training, 20 % by the library's weights, a time
 # uniform in the part; envs/clip_sampling.py). Default: uniform. With `failureS`, PER=step has
 # the rule share out each clip's training *steps* instead of its resets (a clip's reset weight
-# divided by its mean episode length, no clip above 35 % of the steps; motions.failure_per).
+# divided by its mean episode length, no clip above 35 % of the steps; motions.failure_per), and
+# SCORE=progress weights each part by the change of its failure rate (fast against slow counts)
+# instead of the rate (motions.failure_score).
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 SET=${1:?usage: teacher.sh procedural|cmu [ENV_STEPS_PER_SEED]}
@@ -56,7 +58,7 @@ STARTS=${STARTS:-uniform}
 case "$STARTS" in
   uniform) ;;
   failure[1-9]|failure[1-9][0-9]) recipe+=(--set motions.clip_sampling=failure --set motions.failure_segments="${STARTS#failure}"
-                                   --set motions.failure_per="${PER:-reset}") ;;
+                                   --set motions.failure_per="${PER:-reset}" --set motions.failure_score="${SCORE:-rate}") ;;
   *) echo "STARTS must be uniform or failureS (S a whole number, e.g. failure4), not $STARTS" >&2; exit 2 ;;
 esac
 OUT=${OUT:-runs/expert/teacher_$SET}

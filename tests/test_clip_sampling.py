@@ -259,6 +259,41 @@ def test_step_shares_count_the_episode_starts():
     np.testing.assert_allclose(counts.steps, [6.0, 4.5])
 
 
+def test_progress_weights_by_hand():
+    """``score = "progress"``: the cells' weights follow |fast rate - slow rate|: a clip whose
+    failure rate falls gains, one failing as it always did (learned or hopeless) keeps the floor."""
+    sampler = FailureWeightedClips(3, decay=0.5, floor=0.2, score="progress", slow_decay=0.9)
+    assert FailureWeightedClips(3).init().slow_steps is None  # a rate-weighted run's state keeps its shape
+    state = sampler.init()
+    base = jnp.array([0.5, 0.25, 0.25])
+    # Nothing played: the fast and slow rates agree, every score is PROGRESS_EPS: the library's weights.
+    np.testing.assert_allclose(sampler.weights(state, base), base, rtol=1e-6)
+    # 100 steps per clip per rollout. Clip 0 fails 30 per rollout throughout (hopeless), clip 1
+    # 30 then 0 (being learned), clip 2 never.
+    for failures in ([30.0, 30.0, 0.0], [30.0, 0.0, 0.0]):
+        clip_ids = np.repeat([[0, 1, 2]], 100, axis=0)
+        terminated = (np.arange(100)[:, None] < np.asarray(failures)[None, :]).astype(np.float32)
+        state, metrics = sampler.update(state, _transitions(clip_ids=clip_ids, terminated=terminated))
+    # Fast counts (decay 0.5): steps 150 each, failures 45, 15, 0; slow (0.9): 190, failures 57, 27, 0.
+    np.testing.assert_allclose(state.steps, [150.0] * 3)
+    np.testing.assert_allclose(state.failures, [45.0, 15.0, 0.0])
+    np.testing.assert_allclose(state.slow_steps, [190.0] * 3)
+    np.testing.assert_allclose(state.slow_failures, [57.0, 27.0, 0.0])
+    fast = np.array([46 / 170, 16 / 170, 1 / 170])
+    slow = np.array([58 / 210, 28 / 210, 1 / 210])
+    scores = np.abs(fast - slow) + clip_sampling.PROGRESS_EPS
+    np.testing.assert_allclose(sampler.scores(state), scores, rtol=1e-5)
+    np.testing.assert_allclose(metrics["failure_progress_max"], scores.max(), rtol=1e-5)
+    progress = np.asarray(base) * scores
+    expected = 0.8 * progress / progress.sum() + 0.2 * np.asarray(base)
+    weights = np.asarray(sampler.weights(state, base))
+    np.testing.assert_allclose(weights, expected, rtol=1e-5)
+    # The clip being learned (rate 0.094 against 0.133) takes most of the draw (0.66; the rate
+    # rule: 0.17); the hopeless one (0.271 against 0.276) 0.27, where the rate rule gives it 0.77.
+    by_rate = np.asarray(FailureWeightedClips(3).weights(state, base))
+    assert weights[1] > 0.6 > by_rate[1] and weights[0] < 0.3 < by_rate[0]
+
+
 def test_config_names_the_bad_setting():
     assert clip_sampling.make_clip_sampling("duration", 3) is None
     assert isinstance(clip_sampling.make_clip_sampling("failure", 3), FailureWeightedClips)
@@ -274,6 +309,10 @@ def test_config_names_the_bad_setting():
         clip_sampling.make_clip_sampling("failure", 3, per="episode")
     with pytest.raises(ConfigError, match="motions.failure_max_step_share"):
         clip_sampling.make_clip_sampling("failure", 3, per="step", max_step_share=0.0)
+    with pytest.raises(ConfigError, match="motions.failure_score must be one of"):
+        clip_sampling.make_clip_sampling("failure", 3, score="regret")
+    with pytest.raises(ConfigError, match="motions.failure_slow_decay"):
+        clip_sampling.make_clip_sampling("failure", 3, score="progress", decay=0.9, slow_decay=0.8)
     with pytest.raises(ConfigError, match="start range: 2 for 3 clips"):
         clip_sampling.make_clip_sampling("failure", 3, segments=4, start_spans_s=(1.0, 2.0))
 

@@ -27,6 +27,13 @@ rule above divided by its mean episode length (steps_c + PRIOR_STEPS) / (starts_
 PRIOR_STARTS), normalised, and no clip's step share exceeds ``max_step_share`` (the excess
 goes to the others in proportion; a clip failing everywhere would otherwise take most of
 the steps). The segments of a clip keep their shares of its resets.
+With ``score = "progress"`` a cell's weight follows its learning progress instead of its
+rate: the same counts are also kept with a slower decay (``slow_decay``), and the first term
+uses base_c * (|rate_c - slow_rate_c| + PROGRESS_EPS) in place of base_c * rate_c (the
+absolute learning progress of ALP-GMM and teacher-student curriculum learning: a clip whose
+failure rate is falling, or rising again, is played more; one failing as often as it always
+did, learned or hopeless, is left near the floor; while the slow counts fill, every cell
+is drawn about by ``base``).
 With ``segments`` S > 1 the same counts are kept per *cell*: each clip's start range
 [0, duration - dt] cut into S equal segments, a step counted in the segment of its time. The
 cells' weights ``base_c / S * rate_cs`` (floor as above) give the clip's weight (their sum)
@@ -56,6 +63,8 @@ PRIOR_FAILURES = 1.0  # pseudo-counts of every clip's rate: 1 failure in 20 step
 PRIOR_STEPS = 20.0
 PRIOR_STARTS = 1.0  # with PRIOR_STEPS: an unplayed clip's episodes look 20 steps long
 PER = ("reset", "step")  # what the failure rule shares out
+SCORES = ("rate", "progress")  # what a cell's weight follows: its failure rate, or the change of it
+PROGRESS_EPS = 1e-4  # failures per step: with every rate steady, the cells fall back to ``base``
 
 
 @struct.dataclass
@@ -67,6 +76,8 @@ class ClipFailures:
     steps: jax.Array
     failures: jax.Array
     starts: jax.Array | None = None
+    slow_steps: jax.Array | None = None  # score "progress": the counts at ``slow_decay``
+    slow_failures: jax.Array | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +89,10 @@ class FailureWeightedClips:
     segments of each clip's start range counted apart (1: per clip); start_spans_s: with
     S > 1, each clip's start range in seconds (duration - dt), which places a step's time;
     per: what the rule shares out, ``"reset"`` (PHC) or ``"step"``; max_step_share: with
-    ``"step"``, the most of the steps one clip may get (raised to 1 / num_clips if below).
+    ``"step"``, the most of the steps one clip may get (raised to 1 / num_clips if below);
+    score: ``"rate"`` (PHC) or ``"progress"`` (the change of the rate); slow_decay: with
+    ``"progress"``, the decay of the slow counts the rate is compared with (0.98: about the
+    last 50 rollouts).
     """
 
     num_clips: int
@@ -88,6 +102,8 @@ class FailureWeightedClips:
     start_spans_s: tuple[float, ...] = ()
     per: str = "reset"
     max_step_share: float = 0.35
+    score: str = "rate"
+    slow_decay: float = 0.98
 
     def __post_init__(self):
         if self.num_clips < 1:
@@ -102,6 +118,13 @@ class FailureWeightedClips:
             raise ConfigError(f"motions.failure_per must be one of {PER}, not {self.per!r}")
         if not 0.0 < self.max_step_share <= 1.0:
             raise ConfigError(f"motions.failure_max_step_share must be within (0, 1], not {self.max_step_share}")
+        if self.score not in SCORES:
+            raise ConfigError(f"motions.failure_score must be one of {SCORES}, not {self.score!r}")
+        if self.score == "progress" and not self.decay < self.slow_decay < 1.0:
+            raise ConfigError(
+                f"motions.failure_slow_decay must be within (motions.failure_decay, 1) = ({self.decay}, 1), "
+                f"not {self.slow_decay}"
+            )
         if self.segments > 1 and len(self.start_spans_s) != self.num_clips:
             raise ConfigError(
                 f"failure-weighted segments need each clip's start range: {len(self.start_spans_s)} "
@@ -114,17 +137,32 @@ class FailureWeightedClips:
 
     def init(self) -> ClipFailures:
         zeros = jnp.zeros((self.num_cells,), jnp.float32)
-        return ClipFailures(steps=zeros, failures=zeros, starts=zeros if self.per == "step" else None)
+        slow = zeros if self.score == "progress" else None
+        return ClipFailures(
+            steps=zeros,
+            failures=zeros,
+            starts=zeros if self.per == "step" else None,
+            slow_steps=slow,
+            slow_failures=slow,
+        )
 
     def rates(self, state: ClipFailures) -> jax.Array:
         """[C * S] failures per step (with the pseudo-counts)."""
         return (state.failures + PRIOR_FAILURES) / (state.steps + PRIOR_STEPS)
 
+    def scores(self, state: ClipFailures) -> jax.Array:
+        """[C * S] what the cells' weights follow: the failure rate, or (``"progress"``) its
+        absolute change, the fast rate against the slow one (plus PROGRESS_EPS)."""
+        if self.score == "rate":
+            return self.rates(state)
+        slow = (state.slow_failures + PRIOR_FAILURES) / (state.slow_steps + PRIOR_STEPS)
+        return jnp.abs(self.rates(state) - slow) + PROGRESS_EPS
+
     def weights(self, state: ClipFailures, base: jax.Array) -> jax.Array:
         """[C * S] sampling probabilities of the cells from the library's own ``base`` [C]
         clip weights (each clip's share split evenly over its segments)."""
         base = jnp.repeat(base, self.segments) / self.segments
-        failing = base * self.rates(state)
+        failing = base * self.scores(state)
         return (1.0 - self.floor) * failing / jnp.sum(failing) + self.floor * base
 
     def _per_clip(self, x: jax.Array) -> jax.Array:
@@ -193,11 +231,22 @@ class FailureWeightedClips:
                 transitions.extras[EPISODE_START].reshape(-1) * valid, cell, num_segments=self.num_cells
             )
             starts = self.decay * state.starts + started
+        slow_steps = slow_failures = None
+        if self.score == "progress":
+            slow_steps = self.slow_decay * state.slow_steps + steps
+            slow_failures = self.slow_decay * state.slow_failures + failures
         state = ClipFailures(
-            steps=self.decay * state.steps + steps, failures=self.decay * state.failures + failures, starts=starts
+            steps=self.decay * state.steps + steps,
+            failures=self.decay * state.failures + failures,
+            starts=starts,
+            slow_steps=slow_steps,
+            slow_failures=slow_failures,
         )
         rates = self.rates(state)
-        return state, {"failure_rate_max": jnp.max(rates), "failure_rate_min": jnp.min(rates)}
+        metrics = {"failure_rate_max": jnp.max(rates), "failure_rate_min": jnp.min(rates)}
+        if self.score == "progress":
+            metrics["failure_progress_max"] = jnp.max(self.scores(state))
+        return state, metrics
 
 
 def make_clip_sampling(
@@ -210,6 +259,8 @@ def make_clip_sampling(
     start_spans_s: tuple[float, ...] = (),
     per: str = "reset",
     max_step_share: float = 0.35,
+    score: str = "rate",
+    slow_decay: float = 0.98,
 ):
     """The curriculum of ``motions.clip_sampling``: None for ``"duration"`` (the library's
     own weights, fixed), :class:`FailureWeightedClips` for ``"failure"``."""
@@ -225,6 +276,8 @@ def make_clip_sampling(
             start_spans_s=spans,
             per=per,
             max_step_share=max_step_share,
+            score=score,
+            slow_decay=slow_decay,
         )
     raise ConfigError(f"unknown motions.clip_sampling {kind!r} (use 'duration' or 'failure')")
 
@@ -236,6 +289,8 @@ __all__ = [
     "PRIOR_FAILURES",
     "PRIOR_STARTS",
     "PRIOR_STEPS",
+    "PROGRESS_EPS",
+    "SCORES",
     "ClipFailures",
     "FailureWeightedClips",
     "make_clip_sampling",

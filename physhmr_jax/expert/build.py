@@ -95,6 +95,8 @@ def build_expert(config: ml_collections.ConfigDict, *, motions: str | Sequence[s
         start_spans_s=tuple(max(c.duration_s - env.dt, 0.0) for c in training_clips),
         per=sampling["failure_per"],
         max_step_share=sampling["failure_max_step_share"],
+        score=sampling["failure_score"],
+        slow_decay=sampling["failure_slow_decay"],
     )
     root_assist = assist.make_root_assist(env.config.assist_decay_env_steps)
     played = env
