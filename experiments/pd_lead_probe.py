@@ -4,9 +4,11 @@ The expert's residual actions move the PD target about an offset; with a zero ac
 humanoid is a PD servo chasing that offset. The servo lags its target, so an offset ahead
 along the reference velocity (``env.target_lead_s``) tracks longer. This probe plays every
 clip from its first frame with zero actions for each lead and prints the frame at which
-PHC's failure rule (mean body distance > 0.5 m) first fires and the root error on the way:
+PHC's failure rule (mean body distance > 0.5 m) first fires, the root error on the way and
+the body farthest from its reference at frame ``--far-frame`` (the swing foot of a fast gait):
 
     .venv/bin/python experiments/pd_lead_probe.py runs/motions/cmu_walks --leads 0 0.1 0.2 0.3
+    .venv/bin/python experiments/pd_lead_probe.py procedural --leads 0 0.1 --far-frame 7
 
 One compiled program serves every lead (the lead is an argument).
 """
@@ -23,6 +25,7 @@ import numpy as np
 from physhmr_jax.eval.metrics import SUCCESS_THRESHOLD_M
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert.build import build_expert
+from physhmr_jax.humanoid.skeleton import BODY_NAMES
 
 
 def main(argv=None) -> None:
@@ -30,6 +33,7 @@ def main(argv=None) -> None:
     parser.add_argument("motions", help="a clip .npz, a folder of them, or 'procedural'")
     parser.add_argument("--leads", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3], help="target_lead_s values")
     parser.add_argument("--steps", type=int, default=0, help="control steps per clip (0: the longest clip)")
+    parser.add_argument("--far-frame", type=int, default=10, help="frame whose farthest body is printed")
     args = parser.parse_args(argv)
 
     expert = build_expert(expert_config.default_config("cpu"), motions=args.motions)
@@ -46,8 +50,8 @@ def main(argv=None) -> None:
                 # The action whose target is the led reference, in this env's residual map.
                 action = env.targets_to_action(ref.dof + lead * ref.dof_vel, env.residual_offset(ref))
                 state = env.step(state, action, lib)
-                root_error = jnp.linalg.norm(state.data.xpos[1] - ref.body_pos[0])
-                return state, (state.metrics["body_distance_mean_m"], root_error)
+                body_error = jnp.linalg.norm(state.data.xpos[1:] - ref.body_pos, axis=-1)  # [24]
+                return state, (state.metrics["body_distance_mean_m"], body_error[0], body_error)
 
             return jax.lax.scan(body, start, None, length=steps)[1]
 
@@ -57,14 +61,17 @@ def main(argv=None) -> None:
     print(f"{lib.num_clips} clip(s), {steps} steps each; failure: mean body distance > {SUCCESS_THRESHOLD_M} m")
     for lead in args.leads:
         t0 = time.perf_counter()
-        distance, root_error = (np.asarray(x) for x in play(jnp.float32(lead)))
+        distance, root_error, body_error = (np.asarray(x) for x in play(jnp.float32(lead)))
+        f = min(args.far_frame, steps) - 1  # frame F is reached after F steps
         cells = []
         for i, name in enumerate(expert.clips):
             n = min(int(frames[i]) - 1, steps)
             failed = distance[i, :n] > SUCCESS_THRESHOLD_M
             held = int(np.argmax(failed)) if failed.any() else n
+            far = int(np.argmax(body_error[i, f]))
             cells.append(
-                f"{name.name}: held {held}/{n}, root error at 10/20 {root_error[i, 9]:.2f}/{root_error[i, 19]:.2f} m"
+                f"{name.name}: held {held}/{n}, root error at 10/20 {root_error[i, 9]:.2f}/{root_error[i, 19]:.2f} m, "
+                f"farthest at {f + 1} {BODY_NAMES[far]} {body_error[i, f, far]:.2f} m"
             )
         print(f"lead {lead:.2f} s: " + " | ".join(cells) + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
 
