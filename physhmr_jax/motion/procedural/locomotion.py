@@ -14,6 +14,7 @@ import dataclasses
 
 import numpy as np
 from scipy import ndimage
+from scipy.special import betainc
 
 from physhmr_jax.geometry.rotations_np import wrap_angle
 from physhmr_jax.humanoid.skeleton import NUM_DOF
@@ -81,6 +82,15 @@ GAIT_STYLES: dict[str, GaitStyle] = {
     "sidestep": GaitStyle(cadence_hz=None, heel_pivot_end=0.1, heel_rise_start=0.7, lift_skew=1.0, lateral=True),
 }
 
+# A running foot's share of its swing at swing fraction w is the regularised incomplete beta
+# function I_w(a, b) (a smoothstep is I_w(2, 2)). A run's flights begin with the trailing leg
+# swinging forward off the floor, which changes the angular momentum about the centre of
+# mass; only the leading leg can cancel it, by slowing its foot hard just before touchdown
+# (swing-leg retraction): b < a. With (2, 1.5) each flight of run_0 changes the angular
+# momentum by at most 2.4 kg m^2/s (the CMU run 09_06: 1.1-2.3); with a smoothstep, 15.3. Along
+# b = a - 0.5 the change stays small (1.7 at (1.75, 1.25), 3.9 at (2.25, 1.75)); off it, it
+# grows fast (8.7 at (2, 1.75), 15.3 at (2, 2)), docs/expert.md, session 29.
+FLIGHT_SWING_BETA = (2.0, 1.5)
 PATH_STEP_S = 1e-3  # time step of the fine path grid
 PATH_MARGIN_S = 3.0  # the grid reaches this far past the clip: footprints of strides at its ends
 TURN_RAMP_S = 0.8  # the turn rate eases in over this long
@@ -214,7 +224,10 @@ def _gait_feet(style, p: GaitParams, t, stride_hz, path: _Path, legs: LegGeometr
         stance = u < duty
         s = np.where(stance, u / duty, 0.0)
         w = np.where(stance, 0.0, (u - duty) / (1 - duty))
-        m = smoothstep(w)[:, None]  # less overshoot before touchdown than minimum jerk
+        if style.flight_reach is None:
+            m = smoothstep(w)[:, None]  # less overshoot before touchdown than minimum jerk
+        else:  # a run: the swing that keeps the angular momentum in flight (FLIGHT_SWING_BETA)
+            m = betainc(*FLIGHT_SWING_BETA, w)[:, None]
         feet.base_xy[side] = np.where(stance[:, None], b0, (1 - m) * b0 + m * b1)
         feet.yaw[side] = np.where(stance, y0, y0 + wrap_angle(y1 - y0) * m[:, 0])
         feet.pitch[side] = _foot_pitch(style, p, stance, s, w)
