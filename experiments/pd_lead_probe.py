@@ -35,6 +35,8 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=0, help="control steps per clip (0: the longest clip)")
     parser.add_argument("--far-frame", type=int, default=10, help="frame whose farthest body is printed")
     args = parser.parse_args(argv)
+    if args.far_frame < 1:
+        parser.error(f"--far-frame must be a frame >= 1, not {args.far_frame}")
 
     expert = build_expert(expert_config.default_config("cpu"), motions=args.motions)
     env, lib = expert.env, expert.motion_lib

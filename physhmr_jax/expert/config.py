@@ -26,8 +26,8 @@ PROCEDURAL = "procedural"  # motions.path of the built-in procedural library
 # weights) or "failure" (by the failure rate in training, counted in failure_segments
 # equal parts of each clip, sharing out resets or steps: failure_per, the steps capped per
 # clip at failure_max_step_share; weighting each part by its rate or, failure_score progress,
-# by the change of it against the counts at failure_slow_decay); a run saved before these entries existed reads them as
-# these defaults.
+# by the change of it against the counts at failure_slow_decay); a run saved before these
+# entries existed reads them as these defaults.
 CLIP_SAMPLING_DEFAULTS = {
     "clip_sampling": "duration",
     "failure_decay": 0.9,
