@@ -44,15 +44,8 @@ def flight_momentum_by_body(clip, model, dynamics: ReferenceDynamics, top: int =
     pos, com = np.array(pos), dynamics.com_m
     vel, com_vel = np.gradient(pos, 1 / clip.fps, axis=0), np.gradient(com, 1 / clip.fps, axis=0)
     momentum = model.body_mass[None, :, None] * np.cross(pos - com[:, None], vel - com_vel[:, None])  # [T, B, 3]
-    airborne = dynamics.airborne
-    lines, f = [], 1
-    while f < clip.num_frames - 1:
-        if not airborne[f]:
-            f += 1
-            continue
-        end = f
-        while end + 1 < clip.num_frames - 1 and airborne[end + 1]:
-            end += 1
+    lines = []
+    for f, end in dynamics.flights():
         change = momentum[end] - momentum[f]  # [B, 3]
         worst = np.argsort(-np.linalg.norm(change, axis=-1))[:top]
         named = ", ".join(
@@ -62,7 +55,6 @@ def flight_momentum_by_body(clip, model, dynamics: ReferenceDynamics, top: int =
         lines.append(
             f"  {clip.name} frames {f}-{end}: |change| {np.linalg.norm(change.sum(axis=0)):.1f} kg m^2/s; most: {named}"
         )
-        f = end + 1
     return lines
 
 

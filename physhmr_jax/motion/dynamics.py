@@ -55,6 +55,13 @@ class ReferenceDynamics:
     zmp_m: np.ndarray  # [T, 2] where the floor's force must act (NaN outside contact or with no push)
     zmp_outside_m: np.ndarray  # [T] its distance outside the feet on the floor (0 under one; NaN as zmp_m)
 
+    def flights(self) -> list[tuple[int, int]]:
+        """(first, last) frame of each run of airborne frames among frames 1..T-2 (those with
+        a central difference, so the angular momentum is defined at both ends)."""
+        inner = np.concatenate([[False], self.airborne[1:-1], [False]]).astype(np.int8)
+        edges = np.diff(inner)
+        return list(zip(np.flatnonzero(edges == 1) + 1, np.flatnonzero(edges == -1), strict=True))
+
     def summary(self) -> dict[str, float]:
         """The worst violations (0 when the class has no frame).
 
