@@ -53,7 +53,7 @@ def main(argv=None) -> None:
                 action = env.targets_to_action(ref.dof + lead * ref.dof_vel, env.residual_offset(ref))
                 state = env.step(state, action, lib)
                 body_error = jnp.linalg.norm(state.data.xpos[1:] - ref.body_pos, axis=-1)  # [24]
-                return state, (state.metrics["body_distance_mean_m"], body_error[0], body_error)
+                return state, (state.metrics["body_distance_mean_m"], body_error)
 
             return jax.lax.scan(body, start, None, length=steps)[1]
 
@@ -63,7 +63,8 @@ def main(argv=None) -> None:
     print(f"{lib.num_clips} clip(s), {steps} steps each; failure: mean body distance > {SUCCESS_THRESHOLD_M} m")
     for lead in args.leads:
         t0 = time.perf_counter()
-        distance, root_error, body_error = (np.asarray(x) for x in play(jnp.float32(lead)))
+        distance, body_error = (np.asarray(x) for x in play(jnp.float32(lead)))
+        root_error = body_error[..., 0]  # [clips, steps]: the pelvis
         f = min(args.far_frame, steps) - 1  # frame F is reached after F steps
         cells = []
         for i, name in enumerate(expert.clips):
