@@ -148,15 +148,14 @@ class FailureWeightedClips:
 
     def rates(self, state: ClipFailures) -> jax.Array:
         """[C * S] failures per step (with the pseudo-counts)."""
-        return (state.failures + PRIOR_FAILURES) / (state.steps + PRIOR_STEPS)
+        return _rate(state.failures, state.steps)
 
     def scores(self, state: ClipFailures) -> jax.Array:
         """[C * S] what the cells' weights follow: the failure rate, or (``"progress"``) its
         absolute change, the fast rate against the slow one (plus PROGRESS_EPS)."""
         if self.score == "rate":
             return self.rates(state)
-        slow = (state.slow_failures + PRIOR_FAILURES) / (state.slow_steps + PRIOR_STEPS)
-        return jnp.abs(self.rates(state) - slow) + PROGRESS_EPS
+        return jnp.abs(self.rates(state) - _rate(state.slow_failures, state.slow_steps)) + PROGRESS_EPS
 
     def weights(self, state: ClipFailures, base: jax.Array) -> jax.Array:
         """[C * S] sampling probabilities of the cells from the library's own ``base`` [C]
@@ -170,7 +169,7 @@ class FailureWeightedClips:
 
     def clip_rates(self, state: ClipFailures) -> jax.Array:
         """[C] each clip's failures per step over all its segments (with the pseudo-counts)."""
-        return (self._per_clip(state.failures) + PRIOR_FAILURES) / (self._per_clip(state.steps) + PRIOR_STEPS)
+        return _rate(self._per_clip(state.failures), self._per_clip(state.steps))
 
     def episode_lengths(self, state: ClipFailures) -> jax.Array:
         """[C] each clip's mean training episode length in steps (with the pseudo-counts; ``per = "step"``)."""
@@ -247,6 +246,11 @@ class FailureWeightedClips:
         if self.score == "progress":
             metrics["failure_progress_max"] = jnp.max(self.scores(state))
         return state, metrics
+
+
+def _rate(failures: jax.Array, steps: jax.Array) -> jax.Array:
+    """Failures per step from discounted counts, with the pseudo-counts."""
+    return (failures + PRIOR_FAILURES) / (steps + PRIOR_STEPS)
 
 
 def make_clip_sampling(
