@@ -1,4 +1,13 @@
-"""Countermovement jumps: stand, crouch, push, ballistic flight, land, absorb, stand."""
+"""Countermovement jumps: stand, crouch, push, ballistic flight, land, absorb, stand.
+
+The feet stay flat, on the floor and in the air. The humanoid's toes do not bend (the planner
+keeps the toe hinge at 0), so a heel raised in contact leaves it standing on the toe tips' edge,
+which carries it only with the centre of mass above that edge; a person's centre of mass sits over
+the middle of the foot. With the heels rising from the start of the push the floor's force had
+to act 0.18-0.21 m behind the toe tips for five frames before take-off (clip ``jump_0`` of the
+library, ``motion/dynamics.py``'s zero-moment point), and the body, pushed at the tips, left
+backwards under PD on the reference; landing on the toe tips had the same flaw.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +38,6 @@ class JumpShape:
 
     Attributes:
       land_s, recover_s: durations of the landing (absorbing) and of the return to standing.
-      push_heel_rad: heel-up foot pitch at the end of the push.
-      heel_rise_by: push fraction by which the heels are up.
-      land_pitch_rad: toe-down foot pitch at touchdown.
-      land_flat_by: landing fraction by which the feet are flat.
       crouch_trunk_rad, land_trunk_rad: peak trunk pitch in the crouch and in the landing.
       pelvis_pitch_share: of the trunk pitch, taken by the pelvis.
       takeoff_from: push fraction after which a frame counts as take-off.
@@ -50,10 +55,6 @@ class JumpShape:
 
     land_s: float = 0.25
     recover_s: float = 0.5
-    push_heel_rad: float = 35 * DEG
-    heel_rise_by: float = 0.8
-    land_pitch_rad: float = 15 * DEG
-    land_flat_by: float = 0.4
     crouch_trunk_rad: float = 25 * DEG
     land_trunk_rad: float = 15 * DEG
     pelvis_pitch_share: float = 0.4
@@ -146,18 +147,11 @@ def plan_jump(p: JumpParams, t: np.ndarray, legs: LegGeometry, rng: np.random.Ge
 
 
 def _jump_feet(p: JumpParams, tl: _Timeline, jump_x: float, legs: LegGeometry) -> FeetPlan:
-    """Standing feet that move one jump length per flight, heels up in the push, toes down
-    at touchdown; no contact in flight (lift is set later, from the pelvis height)."""
-    c = JUMP
+    """Standing feet, flat throughout (the module's docstring says why), that move one jump
+    length per flight; no contact in flight (lift is set later, from the pelvis height)."""
     feet = standing_feet(tl.local_t.shape[0], p.heading_rad, p.half_width_m, p.toe_out_rad, legs)
     feet_x = tl.index * jump_x + jump_x * minjerk(tl.progress("flight"))
     feet.base_xy += heading_xy(p.heading_rad, feet_x, 0.0)[None]
-    heel_up = c.push_heel_rad * smoothstep(tl.progress("push") / c.heel_rise_by)
-    flight_pitch = c.push_heel_rad + (c.land_pitch_rad - c.push_heel_rad) * smoothstep(tl.progress("flight"))
-    land_roll = c.land_pitch_rad * (1 - smoothstep(tl.progress("land") / c.land_flat_by))
-    feet.pitch[:] = np.select(
-        [tl.inside("push"), tl.inside("flight"), tl.inside("land")], [heel_up, flight_pitch, land_roll], 0.0
-    )
     feet.contact[:] = ~tl.inside("flight")
     return feet
 
@@ -166,7 +160,7 @@ def _jump_height(
     p: JumpParams, tl: _Timeline, flight_s: float, stand_h: float, h_max: np.ndarray
 ) -> tuple[np.ndarray, float]:
     """Pelvis height [T] and the take-off height; ``h_max`` [T] bounds the take-off (legs
-    nearly straight with the heels up)."""
+    nearly straight, the feet flat)."""
     c = JUMP
     takeoff_frames = tl.inside("push") & (tl.progress("push") > c.takeoff_from)
     if takeoff_frames.any():
