@@ -6,7 +6,7 @@ which carries it only with the centre of mass above that edge; a person's centre
 the middle of the foot. With the heels rising from the start of the push the floor's force had
 to act 0.18-0.21 m behind the toe tips for five frames before take-off (clip ``jump_0`` of the
 library, ``motion/dynamics.py``'s zero-moment point), and the body, pushed at the tips, left
-backwards under PD on the reference; landing on the toe tips had the same flaw.
+backwards under PD on the reference; landing on the toe tips put it outside for a frame or two.
 """
 
 from __future__ import annotations
