@@ -30,6 +30,8 @@
 # divided by its mean episode length, no clip above 35 % of the steps; motions.failure_per), and
 # SCORE=progress weights each part by the change of its failure rate (fast against slow counts)
 # instead of the rate (motions.failure_score).
+# TERMINATION=D: training episodes end when a body is D m from its reference (env.termination_distance_m;
+# default PHC's 0.25): the procedural jump alone, held at 6 of 6 pairs from 102k with 0.5, 0 of 6 with 0.25.
 set -euo pipefail
 PHYSHMR=.venv/bin/physhmr
 SET=${1:?usage: teacher.sh procedural|cmu [ENV_STEPS_PER_SEED]}
@@ -61,6 +63,7 @@ case "$STARTS" in
                                    --set motions.failure_per="${PER:-reset}" --set motions.failure_score="${SCORE:-rate}") ;;
   *) echo "STARTS must be uniform or failureS (S a whole number, e.g. failure4), not $STARTS" >&2; exit 2 ;;
 esac
+if [ -n "${TERMINATION:-}" ]; then recipe+=(--set env.termination_distance_m="$TERMINATION"); fi
 OUT=${OUT:-runs/expert/teacher_$SET}
 if [ -d "$OUT/checkpoints" ]; then resume=(--resume); else resume=(); fi
 $PHYSHMR train expert --preset cpu --motions "$MOTIONS" --seeds 2 --num-envs 128 --iterations "$ITERATIONS" \
