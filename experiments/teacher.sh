@@ -29,7 +29,9 @@
 # the rule share out each clip's training *steps* instead of its resets (a clip's reset weight
 # divided by its mean episode length, no clip above 35 % of the steps; motions.failure_per), and
 # SCORE=progress weights each part by the change of its failure rate (fast against slow counts)
-# instead of the rate (motions.failure_score).
+# instead of the rate (motions.failure_score), and PLACE=start counts each step in the part where its
+# episode started instead of the part of its own time (motions.failure_place: the jump is lost after
+# its landing because of its take-off).
 # TERMINATION=D: training episodes end when a body is D m from its reference (env.termination_distance_m;
 # default PHC's 0.25): the procedural jump alone, held at 6 of 6 pairs from 102k with 0.5, 0 of 6 with 0.25.
 set -euo pipefail
@@ -60,7 +62,8 @@ STARTS=${STARTS:-uniform}
 case "$STARTS" in
   uniform) ;;
   failure[1-9]|failure[1-9][0-9]) recipe+=(--set motions.clip_sampling=failure --set motions.failure_segments="${STARTS#failure}"
-                                   --set motions.failure_per="${PER:-reset}" --set motions.failure_score="${SCORE:-rate}") ;;
+                                   --set motions.failure_per="${PER:-reset}" --set motions.failure_score="${SCORE:-rate}")
+                                   if [ -n "${PLACE:-}" ]; then recipe+=(--set motions.failure_place="$PLACE"); fi ;;
   *) echo "STARTS must be uniform or failureS (S a whole number, e.g. failure4), not $STARTS" >&2; exit 2 ;;
 esac
 if [ -n "${TERMINATION:-}" ]; then recipe+=(--set env.termination_distance_m="$TERMINATION"); fi

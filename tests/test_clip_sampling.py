@@ -165,6 +165,36 @@ def test_segments_count_where_in_the_clip_and_start_there():
     assert np.all(times >= 0) and np.all(times <= np.asarray(spans)[clip_ids] + 1e-5)
 
 
+def test_start_place_counts_each_step_where_its_episode_started():
+    """``place = "start"``: a step is counted in the segment its episode started in (its time
+    less step_count * dt), so an episode started before a hard part and failing after it
+    weighs the segment where it started; ``"step"`` counts the same steps where they are."""
+    dt = 0.1
+    spans = (3.0, 3.0)  # 3 segments of 1 s each
+    state = SimpleNamespace(
+        inner=SimpleNamespace(clip_id=jnp.array([0, 0, 1, 1]), time_s=jnp.array([2.5, 2.5, 1.2, 0.05])),
+        step_count=jnp.array([0, 20, 5, 3]),  # started at 2.5, 0.5, 0.7 s and (clamped) 0 s
+    )
+    at_step = FailureWeightedClips(2, segments=3, start_spans_s=spans)
+    at_start = FailureWeightedClips(2, segments=3, start_spans_s=spans, place="start", dt=dt)
+    np.testing.assert_array_equal(at_step.record(state, None, None)[CLIP_ID], [2.0, 2.0, 4.0, 3.0])
+    np.testing.assert_array_equal(at_start.record(state, None, None)[CLIP_ID], [2.0, 0.0, 3.0, 3.0])
+    # One clip (S = 2, spans 2 s): an episode started at 0.5 s (segment 0) runs 15 steps of
+    # 0.1 s and fails at 1.9 s (segment 1). Counted where it started, segment 0 holds the
+    # failure; counted per step, segment 1 does.
+    one = dict(segments=2, start_spans_s=(2.0,), decay=0.5)
+    times = 0.5 + 0.1 * jnp.arange(15)
+    episode = SimpleNamespace(inner=SimpleNamespace(clip_id=jnp.zeros(15, jnp.int32), time_s=times),
+                              step_count=jnp.arange(15))  # fmt: skip
+    terminated = [[0.0] * 14 + [1.0]]
+    for place, steps, failures in (("step", [5, 10], [0, 1]), ("start", [15, 0], [1, 0])):
+        sampler = FailureWeightedClips(1, place=place, dt=0.1, **one)
+        cells = sampler.record(episode, None, None)[CLIP_ID][None]
+        counts, _ = sampler.update(sampler.init(), _transitions(cells, terminated))
+        np.testing.assert_allclose(counts.steps, steps)
+        np.testing.assert_allclose(counts.failures, failures)
+
+
 def test_one_segment_draws_as_before_segments_existed():
     """The default library (S = 1) draws its starts from the same random numbers as the
     per-clip rule always did, so earlier runs replay bitwise."""
@@ -313,6 +343,10 @@ def test_config_names_the_bad_setting():
         clip_sampling.make_clip_sampling("failure", 3, score="regret")
     with pytest.raises(ConfigError, match="motions.failure_slow_decay"):
         clip_sampling.make_clip_sampling("failure", 3, score="progress", decay=0.9, slow_decay=0.8)
+    with pytest.raises(ConfigError, match="motions.failure_place must be one of"):
+        clip_sampling.make_clip_sampling("failure", 3, place="end")
+    with pytest.raises(ConfigError, match="motions.failure_place 'start' needs the control step"):
+        clip_sampling.make_clip_sampling("failure", 3, place="start")
     with pytest.raises(ConfigError, match="start range: 2 for 3 clips"):
         clip_sampling.make_clip_sampling("failure", 3, segments=4, start_spans_s=(1.0, 2.0))
 
@@ -390,6 +424,10 @@ def test_expert_curriculum_keeps_the_training_library_size(tmp_path):
     spans = [c.duration_s - expert.env.dt for c in expert.clips]  # each clip's start range
     np.testing.assert_allclose(expert.curriculum.start_spans_s, spans, rtol=1e-6)
     assert sorted(np.round(np.array(spans) * 30)) == [23, 38]  # 25 and 40 frames at 30 fps, less a step
+    assert expert.curriculum.place == "step"
+    config.motions.failure_place = "start"
+    expert = build_expert(config)
+    assert expert.curriculum.place == "start" and expert.curriculum.dt == expert.env.dt
     config.motions.failure_segments = 1
     other = build_expert(config, motions=[str(tmp_path / "turn.npz")])
     assert len(other.clips) == 1 and other.curriculum.num_clips == 2

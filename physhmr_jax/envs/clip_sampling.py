@@ -40,6 +40,13 @@ cells' weights ``base_c / S * rate_cs`` (floor as above) give the clip's weight 
 and where in the clip its episodes start (``MotionLib.segment_weight``): a clip that fails
 in one place, a walk's turn, is started there more often. S = 1 is the per-clip rule,
 bitwise.
+With ``place = "start"`` (and S > 1) a step is counted in the segment where its *episode
+started* instead of the segment of its own time: the rate of a cell is then how often the
+episodes started there fail, per step. A failure is often caused before the place it
+happens: the procedural jump is lost after its landing (frames 66-75) because of a low
+take-off (frames 35-45), so counted where it happens the failures draw starts at the
+landing, from the reference's own landing state, which the policy holds; counted where the
+episode started they draw starts before the take-off, where the failing episodes began.
 
 Works on the training env (``envs/wrappers.py``) around the imitation env: it reads the
 clip and time of each step's state (``state.inner.clip_id``, ``state.inner.time_s``).
@@ -65,6 +72,7 @@ PRIOR_STARTS = 1.0  # with PRIOR_STEPS: an unplayed clip's episodes look 20 step
 PER = ("reset", "step")  # what the failure rule shares out
 SCORES = ("rate", "progress")  # what a cell's weight follows: its failure rate, or the change of it
 PROGRESS_EPS = 1e-4  # failures per step: with every rate steady, the cells fall back to ``base``
+PLACES = ("step", "start")  # where a step is counted: its own time, or its episode's start
 
 
 @struct.dataclass
@@ -92,7 +100,9 @@ class FailureWeightedClips:
     ``"step"``, the most of the steps one clip may get (raised to 1 / num_clips if below);
     score: ``"rate"`` (PHC) or ``"progress"`` (the change of the rate); slow_decay: with
     ``"progress"``, the decay of the slow counts the rate is compared with (0.98: about the
-    last 50 rollouts).
+    last 50 rollouts); place: with S > 1, the segment a step is counted in, that of its time
+    (``"step"``) or that of its episode's start (``"start"``); dt: with ``"start"``, the
+    control step in seconds (an episode's start is its time less ``step_count * dt``).
     """
 
     num_clips: int
@@ -104,6 +114,8 @@ class FailureWeightedClips:
     max_step_share: float = 0.35
     score: str = "rate"
     slow_decay: float = 0.98
+    place: str = "step"
+    dt: float = 0.0
 
     def __post_init__(self):
         if self.num_clips < 1:
@@ -125,6 +137,10 @@ class FailureWeightedClips:
                 f"motions.failure_slow_decay must be within (motions.failure_decay, 1) = ({self.decay}, 1), "
                 f"not {self.slow_decay}"
             )
+        if self.place not in PLACES:
+            raise ConfigError(f"motions.failure_place must be one of {PLACES}, not {self.place!r}")
+        if self.place == "start" and not self.dt > 0.0:
+            raise ConfigError(f"motions.failure_place 'start' needs the control step dt > 0, not {self.dt}")
         if self.segments > 1 and len(self.start_spans_s) != self.num_clips:
             raise ConfigError(
                 f"failure-weighted segments need each clip's start range: {len(self.start_spans_s)} "
@@ -212,7 +228,11 @@ class FailureWeightedClips:
 
     def record(self, state, action, next_state) -> dict[str, jax.Array]:
         del action, next_state
-        time_s = state.inner.time_s if self.segments > 1 else None
+        time_s = None
+        if self.segments > 1:
+            time_s = state.inner.time_s
+            if self.place == "start":  # the training wrapper's count of the episode's steps so far
+                time_s = jnp.maximum(time_s - state.step_count * self.dt, 0.0)
         # float: the rollout zeroes invalid fields
         out = {CLIP_ID: self.cell(state.inner.clip_id, time_s).astype(jnp.float32)}
         if self.per == "step":  # the training wrapper's count of the episode's steps so far
@@ -265,6 +285,8 @@ def make_clip_sampling(
     max_step_share: float = 0.35,
     score: str = "rate",
     slow_decay: float = 0.98,
+    place: str = "step",
+    dt: float = 0.0,
 ):
     """The curriculum of ``motions.clip_sampling``: None for ``"duration"`` (the library's
     own weights, fixed), :class:`FailureWeightedClips` for ``"failure"``."""
@@ -282,6 +304,8 @@ def make_clip_sampling(
             max_step_share=max_step_share,
             score=score,
             slow_decay=slow_decay,
+            place=place,
+            dt=dt,
         )
     raise ConfigError(f"unknown motions.clip_sampling {kind!r} (use 'duration' or 'failure')")
 
@@ -290,6 +314,7 @@ __all__ = [
     "CLIP_ID",
     "EPISODE_START",
     "PER",
+    "PLACES",
     "PRIOR_FAILURES",
     "PRIOR_STARTS",
     "PRIOR_STEPS",

@@ -97,6 +97,8 @@ def build_expert(config: ml_collections.ConfigDict, *, motions: str | Sequence[s
         max_step_share=sampling["failure_max_step_share"],
         score=sampling["failure_score"],
         slow_decay=sampling["failure_slow_decay"],
+        place=sampling["failure_place"],
+        dt=env.dt,
     )
     root_assist = assist.make_root_assist(env.config.assist_decay_env_steps)
     played = env

@@ -26,7 +26,8 @@ PROCEDURAL = "procedural"  # motions.path of the built-in procedural library
 # weights) or "failure" (by the failure rate in training, counted in failure_segments
 # equal parts of each clip, sharing out resets or steps: failure_per, the steps capped per
 # clip at failure_max_step_share; weighting each part by its rate or, failure_score progress,
-# by the change of it against the counts at failure_slow_decay); a run saved before these
+# by the change of it against the counts at failure_slow_decay; a step counted in the part of
+# its own time or, failure_place start, of its episode's start); a run saved before these
 # entries existed reads them as these defaults.
 CLIP_SAMPLING_DEFAULTS = {
     "clip_sampling": "duration",
@@ -37,6 +38,7 @@ CLIP_SAMPLING_DEFAULTS = {
     "failure_max_step_share": 0.35,
     "failure_score": "rate",
     "failure_slow_decay": 0.98,
+    "failure_place": "step",
 }
 
 
