@@ -42,11 +42,12 @@ in one place, a walk's turn, is started there more often. S = 1 is the per-clip 
 bitwise.
 With ``place = "start"`` (and S > 1) a step is counted in the segment where its *episode
 started* instead of the segment of its own time: the rate of a cell is then how often the
-episodes started there fail, per step. A failure is often caused before the place it
-happens: the procedural jump is lost after its landing (frames 66-75) because of a low
-take-off (frames 35-45), so counted where it happens the failures draw starts at the
-landing, from the reference's own landing state, which the policy holds; counted where the
-episode started they draw starts before the take-off, where the failing episodes began.
+episodes started there fail, per step. A failure is often decided before the place it
+happens: the procedural jump (airborne at frames 45-56) is lost at frames 66-86
+from every start up to frame 50-55 and held from every later start (session 31,
+``experiments/start_probe.py``), so counted where they happen its failures draw starts after
+the landing, from the reference's own state there, which the policy holds; counted where
+their episodes started they draw starts before the take-off.
 
 Works on the training env (``envs/wrappers.py``) around the imitation env: it reads the
 clip and time of each step's state (``state.inner.clip_id``, ``state.inner.time_s``).
