@@ -34,7 +34,7 @@ def read_evaluations(run: str | Path, lo: float, hi: float) -> list[dict[str, st
     out = []
     for row in rows:
         value = row.get(SUCCESS, "")
-        if value in ("", "nan") or math.isnan(float(value)):
+        if value == "" or math.isnan(float(value)):
             continue
         if lo <= float(row["env_steps"]) <= hi:
             out.append(row)

@@ -22,20 +22,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from physhmr_jax.agents import acting, policy_average, ppo
-from physhmr_jax.eval.metrics import SUCCESS_THRESHOLD_M
+from physhmr_jax.eval import protocols
 from physhmr_jax.expert import config as expert_config
 from physhmr_jax.expert import evaluate
 from physhmr_jax.expert.build import build_expert
 
 
-def frames_tracked(distance: np.ndarray, lengths: list[int]) -> list[int]:
-    """[T, N] mean body distance -> per column the frames before the first over PHC's 0.5 m
-    (all of its ``lengths[j]`` frames if none)."""
-    out = []
-    for j, n in enumerate(lengths):
-        failed = distance[:n, j] > SUCCESS_THRESHOLD_M
-        out.append(int(np.argmax(failed)) if failed.any() else n)
-    return out
+def frames_tracked(sim: np.ndarray, ref: np.ndarray, lengths: list[int]) -> list[int]:
+    """[T, N, J, 3] simulated and reference bodies -> per rollout j the frames PHC's rule
+    tracks of its first ``lengths[j]`` (``eval/protocols.phc_sequence``, as ``eval expert``)."""
+    return [protocols.phc_sequence(sim[:n, j], ref[:n, j])["frames_tracked"] for j, n in enumerate(lengths)]
 
 
 def main() -> None:
@@ -71,18 +67,17 @@ def main() -> None:
         ids = jnp.full((count,), clip_index, jnp.int32)
         state = jax.vmap(env.reset_to, in_axes=(0, None, 0, 0))(jax.random.split(key, count), lib, ids, start_s)
         _, transitions = acting.rollout(acting.batched_step(env, lib), policy, state, key, steps, record=record)
-        body = transitions.extras[evaluate.SIM_BODY_POS] - transitions.extras[evaluate.REF_BODY_POS]
-        return jnp.linalg.norm(body, axis=-1).mean(-1)  # [T, count]
+        return transitions.extras[evaluate.SIM_BODY_POS], transitions.extras[evaluate.REF_BODY_POS]  # [T, count, J, 3]
 
     for seed in range(int(states.iteration.shape[0])):
         params = policy_average.as_policy_params(evaluate.seed_state(states, seed))
-        distance = np.asarray(play(params, jnp.zeros(args.sampled), False, jax.random.PRNGKey(seed + 1)))
-        tracked = frames_tracked(distance, [steps] * args.sampled)
+        sim, ref = map(np.asarray, play(params, jnp.zeros(args.sampled), False, jax.random.PRNGKey(seed + 1)))
+        tracked = frames_tracked(sim, ref, [steps] * args.sampled)
         held = sum(t >= steps for t in tracked)
         print(f"seed {seed} {args.clip}: sampled actions from frame 0: held {held}/{args.sampled}; "
               f"frames tracked {sorted(tracked)}")  # fmt: skip
-        distance = np.asarray(play(params, jnp.asarray(starts * env.dt, jnp.float32), True, jax.random.PRNGKey(0)))
-        tracked = frames_tracked(distance, [steps - int(s) for s in starts])
+        sim, ref = map(np.asarray, play(params, jnp.asarray(starts * env.dt, jnp.float32), True, jax.random.PRNGKey(0)))
+        tracked = frames_tracked(sim, ref, [steps - int(s) for s in starts])
         print(
             f"seed {seed} {args.clip}: mean action from start frame S, lost at frame (* held to the end): "
             + " ".join(f"{s}:{t + s}{'*' if t >= steps - s else ''}" for s, t in zip(starts, tracked, strict=True))
